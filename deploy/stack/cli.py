@@ -1,0 +1,181 @@
+"""`ims-stack`: the local real stack (Kafka, PostgreSQL, the four services) in one command."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from deploy.stack import kafka
+from deploy.stack import stack as stack_ops
+from deploy.stack.config import DEFAULT_HTTP_PORTS, StackConfig, default_state_dir
+from deploy.stack.process import StackError, tail
+from deploy.stack.state import StackState
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+StateDir = Annotated[Path | None, typer.Option(help="State dir [env IMS_STATE_DIR; .ims/]")]
+
+
+def _state_dir(option: Path | None) -> Path:
+    return option.resolve() if option else default_state_dir()
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]·[/dim] {message}")
+
+
+def _http_ports() -> dict[str, int]:
+    """IMS_<SERVICE>_HTTP_PORT overrides the default port of one service."""
+    return {
+        name: int(os.environ.get(f"IMS_{name.upper()}_HTTP_PORT", port))
+        for name, port in DEFAULT_HTTP_PORTS.items()
+    }
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/bold red] {exc}")
+    return typer.Exit(1)
+
+
+@app.command()
+def up(
+    state_dir: StateDir = None,
+    no_services: Annotated[
+        bool, typer.Option("--no-services", help="Only Kafka, PostgreSQL, database, topics")
+    ] = False,
+    kafka_port: Annotated[int, typer.Option(envvar="IMS_KAFKA_PORT")] = 9092,
+    controller_port: Annotated[int, typer.Option(envvar="IMS_KAFKA_CONTROLLER_PORT")] = 9093,
+    pg_port: Annotated[int, typer.Option(envvar="IMS_PG_PORT")] = 54329,
+    database: Annotated[str, typer.Option(envvar="IMS_DATABASE")] = "ims",
+    topic_prefix: Annotated[str, typer.Option(envvar="IMS_TOPIC_PREFIX")] = "",
+) -> None:
+    """Start everything (idempotent: what already runs is kept)."""
+    cfg = StackConfig(_state_dir(state_dir), kafka_port, controller_port, pg_port, database,
+                      topic_prefix, http_ports=_http_ports())
+    started = time.monotonic()
+    try:
+        state = stack_ops.up(cfg, with_services=not no_services, say=_say)
+    except StackError as exc:
+        raise _fail(exc) from exc
+    console.print(f"[green]up[/green] in {time.monotonic() - started:.1f}s "
+                  f"(state: {cfg.state_file})")
+    _print_status(Path(state.state_dir))
+
+
+@app.command()
+def fetch() -> None:
+    """Fetch the Kafka jars into the jar cache (skipped when complete)."""
+    cfg = StackConfig(default_state_dir())
+    try:
+        kafka.ensure_jars(cfg.jar_dir)
+    except StackError as exc:
+        raise _fail(exc) from exc
+    console.print(f"kafka jars: {cfg.jar_dir}")
+
+
+@app.command()
+def down(state_dir: StateDir = None) -> None:
+    """Stop the services, Kafka and PostgreSQL (data is kept)."""
+    try:
+        state = stack_ops.down(_state_dir(state_dir), say=_say)
+    except StackError as exc:
+        raise _fail(exc) from exc
+    console.print("nothing to stop" if state is None else "[green]down[/green]")
+
+
+@app.command()
+def status(state_dir: StateDir = None) -> None:
+    """What runs, with pid and port."""
+    _print_status(_state_dir(state_dir))
+
+
+def _print_status(state_dir: Path) -> None:
+    rows = stack_ops.status(state_dir)
+    if not rows:
+        console.print(f"no stack in {state_dir}")
+        return
+    table = Table("component", "pid", "port", "alive")
+    table.add_column("log", overflow="fold")
+    for row in rows:
+        alive = "[green]yes[/green]" if row.alive else "[red]no[/red]"
+        table.add_row(row.name, str(row.pid or "-"), str(row.port or "-"), alive, row.log)
+    console.print(table)
+
+
+@app.command()
+def logs(
+    component: Annotated[str | None, typer.Argument(help="kafka, postgres or a service")] = None,
+    follow: Annotated[bool, typer.Option("-f", "--follow")] = False,
+    lines: Annotated[int, typer.Option("-n", "--lines")] = 40,
+    state_dir: StateDir = None,
+) -> None:
+    """Show (or follow) the logs of one component or of all."""
+    rows = stack_ops.status(_state_dir(state_dir))
+    chosen = [r for r in rows if component in (None, r.name)]
+    if not chosen:
+        known = ", ".join(r.name for r in rows) or "none: run `ims-stack up`"
+        raise _fail(StackError(f"unknown component {component!r} (known: {known})"))
+    for row in chosen:
+        console.rule(row.name)
+        typer.echo(tail(Path(row.log), lines))
+    if follow:
+        _follow({r.name: Path(r.log) for r in chosen})
+
+
+def _follow(files: dict[str, Path]) -> None:
+    """tail -f over several files until Ctrl-C."""
+    offsets = {name: path.stat().st_size if path.exists() else 0 for name, path in files.items()}
+    try:
+        while True:
+            for name, path in files.items():
+                if not path.exists():
+                    continue
+                with path.open("rb") as f:
+                    f.seek(offsets[name])
+                    chunk = f.read()
+                    offsets[name] = f.tell()
+                for line in chunk.decode(errors="replace").splitlines():
+                    typer.echo(f"{name} | {line}")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete the state dir")] = False,
+    purge_cache: Annotated[bool, typer.Option(help="Also delete the Kafka jar cache")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Stop everything and delete the state dir (all data, secrets and logs)."""
+    target = _state_dir(state_dir)
+    if not yes:
+        raise _fail(StackError(f"this deletes {target}: pass --yes to confirm"))
+    try:
+        stack_ops.reset(target, keep_cache=not purge_cache, say=_say)
+    except StackError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def demo(state_dir: StateDir = None) -> None:
+    """Walk through the product against the running stack."""
+    from deploy.stack.demo import run_demo  # the demo is heavier; load it only when asked
+
+    state = StackState.load(_state_dir(state_dir))
+    if state is None:
+        raise _fail(StackError("no stack: run `ims-stack up` first"))
+    try:
+        run_demo(state)
+    except NotImplementedError as exc:  # the placeholder, until the demo is written
+        console.print(f"[yellow]demo not available yet:[/yellow] {exc}")
+    except StackError as exc:
+        raise _fail(exc) from exc

@@ -1,0 +1,116 @@
+"""The state file (`<state dir>/stack.json`): what runs where, for `status`, tests and demo."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploy.stack.keys import ensure_secret
+
+STATE_VERSION = 1
+
+
+@dataclass
+class KafkaState:
+    bootstrap: str
+    port: int
+    controller_port: int
+    pid: int | None
+    log: str
+    cluster_id: str
+
+
+@dataclass
+class PostgresState:
+    port: int
+    pid: int | None
+    home: str  # data dir, log and socket live here (may be outside the state dir)
+    log: str
+    admin_dsn: str
+
+
+@dataclass
+class ServiceState:
+    name: str
+    pid: int | None
+    port: int
+    url: str
+    log: str
+
+
+@dataclass
+class StackState:
+    """What `up` started. Written after each step, so a failed `up` can still be torn down."""
+
+    state_dir: str
+    database: str = "ims"
+    topic_prefix: str = ""
+    kafka: KafkaState | None = None
+    postgres: PostgresState | None = None
+    dsns: dict[str, str] = field(default_factory=dict)
+    topics: list[str] = field(default_factory=list)
+    services: dict[str, ServiceState] = field(default_factory=dict)
+    version: int = STATE_VERSION
+
+    @property
+    def path(self) -> Path:
+        return Path(self.state_dir)
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        if self.kafka is None:
+            raise RuntimeError("Kafka is not started; run `ims-stack up`")
+        return self.kafka.bootstrap
+
+    @property
+    def admin_dsn(self) -> str:
+        if self.postgres is None:
+            raise RuntimeError("PostgreSQL is not started; run `ims-stack up`")
+        return self.postgres.admin_dsn
+
+    def auth_secret(self) -> str:
+        """The HS256 secret the services verify tenant tokens with."""
+        return ensure_secret(self.path, "auth-secret")
+
+    def service_url(self, name: str) -> str:
+        try:
+            return self.services[name].url
+        except KeyError:
+            raise RuntimeError(f"service {name} is not started; run `ims-stack up`") from None
+
+    def save(self) -> None:
+        target = self.path / "stack.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".json.tmp")
+        # The file holds DSNs with passwords: owner-only, replaced atomically.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(asdict(self), f, indent=2, sort_keys=True)
+            f.write("\n")
+        tmp.replace(target)
+
+    @classmethod
+    def load(cls, state_dir: Path) -> StackState | None:
+        path = state_dir / "stack.json"
+        if not path.exists():
+            return None
+        return cls.from_dict(json.loads(path.read_text()))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> StackState:
+        kafka = raw.get("kafka")
+        postgres = raw.get("postgres")
+        return cls(
+            state_dir=raw["state_dir"],
+            database=raw.get("database", "ims"),
+            topic_prefix=raw.get("topic_prefix", ""),
+            kafka=KafkaState(**kafka) if kafka else None,
+            postgres=PostgresState(**postgres) if postgres else None,
+            dsns=dict(raw.get("dsns", {})),
+            topics=list(raw.get("topics", [])),
+            services={k: ServiceState(**v) for k, v in raw.get("services", {}).items()},
+            version=raw.get("version", STATE_VERSION),
+        )

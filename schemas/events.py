@@ -1,0 +1,275 @@
+"""The IMS event contract: the ``data`` of every event, one pydantic model per event type.
+
+These models are the single source of truth: ``schemas/json/*.schema.json`` and
+``schemas/asyncapi.yaml`` are generated from them (``python -m schemas.generate``) and a test
+fails when the committed files drift. Changing a model in a way that breaks readers needs a
+new major version (a new ``VERSION`` and so a new CloudEvents ``type``).
+
+Readers ignore fields they do not know, so adding an optional field is not a breaking change.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.envelope import EVENT_TYPE_PREFIX
+
+NAME_MAX = 128
+DESCRIPTION_MAX = 1024
+
+
+class Event(BaseModel):
+    """Base of every event body. ``NAME`` is also the topic the event travels on."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    NAME: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    DESCRIPTION: ClassVar[str]
+
+    @classmethod
+    def event_type(cls) -> str:
+        """The CloudEvents ``type``, e.g. ``ims.ImageReady.v1``."""
+        return f"{EVENT_TYPE_PREFIX}{cls.NAME}.v{cls.VERSION}"
+
+
+# --- parts -----------------------------------------------------------------------------
+
+OsFamily = Literal["linux", "windows"]
+DiskFormat = Literal["raw", "qcow2"]
+
+
+class OperatingSystem(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    family: OsFamily
+    distro: str = Field(min_length=1, description="e.g. CentOS, Ubuntu, Windows Server")
+    version: str = Field(description="e.g. 7.6, 22.04, 2019 Datacenter")
+    arch: Literal["x86_64", "aarch64"] = "x86_64"
+
+
+class HostDisk(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    disk_id: UUID
+    path: str = Field(min_length=1, description="Location of the disk file in block storage")
+    format: DiskFormat
+    size_gb: int = Field(ge=1, le=65536)
+
+
+class ImageSource(BaseModel):
+    """Where a private image came from: the 云主机 it was captured from."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    host_id: UUID
+    host_name: str
+
+
+class Project(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    project_id: UUID
+    name: str = Field(min_length=1)
+
+
+# --- inputs from other platform services ------------------------------------------------
+
+
+class HostChanged(Event):
+    """ECS: the whole current state of one host after a change (or its deletion)."""
+
+    NAME = "HostChanged"
+    DESCRIPTION = "ECS reports a host's current state: owner, OS, power state and disks."
+
+    host_id: UUID
+    account_id: UUID
+    name: str = Field(min_length=1, max_length=255)
+    os: OperatingSystem
+    state: Literal["running", "stopped", "deleted"]
+    memory_mb: int = Field(ge=1)
+    system_disk: HostDisk
+    data_disks: list[HostDisk] = Field(default_factory=list)
+
+
+class AccountChanged(Event):
+    """IAM: the current state of one account (tenant)."""
+
+    NAME = "AccountChanged"
+    DESCRIPTION = "IAM reports an account's current state: name, kind, projects."
+
+    account_id: UUID
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["standard", "dedicated_cloud", "multi_project"] = "standard"
+    projects: list[Project] = Field(default_factory=list)
+    status: Literal["active", "closed"] = "active"
+
+
+# --- capture ----------------------------------------------------------------------------
+
+
+class CaptureRequested(Event):
+    """A tenant asks for a private image of one of its stopped hosts.
+
+    The requester mints ``image_id``; asking twice with the same id has one effect.
+    """
+
+    NAME = "CaptureRequested"
+    DESCRIPTION = "Create a private image from a host (K1); produced by any platform service."
+
+    image_id: UUID
+    account_id: UUID
+    host_id: UUID
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    strict_preflight: bool = Field(default=False, description="Refuse on guest findings (K4)")
+
+
+class CaptureAccepted(Event):
+    """The catalog registered the image as ``creating``: capture may start."""
+
+    NAME = "CaptureAccepted"
+    DESCRIPTION = "The catalog admitted a capture request and registered the image as creating."
+
+    image_id: UUID
+    account_id: UUID
+    host_id: UUID
+    name: str
+    description: str = ""
+    strict_preflight: bool = False
+    requested_at: AwareDatetime
+
+
+class CaptureProgressed(Event):
+    NAME = "CaptureProgressed"
+    DESCRIPTION = "A capture job advanced; percent done."
+
+    image_id: UUID
+    account_id: UUID
+    percent: int = Field(ge=0, le=100)
+
+
+class ImageReady(Event):
+    """A capture finished: the whole image as the catalog will show it."""
+
+    NAME = "ImageReady"
+    DESCRIPTION = "A capture finished; the image file is stored, sized and checksummed."
+
+    image_id: UUID
+    account_id: UUID
+    name: str
+    description: str = ""
+    source: ImageSource
+    os: OperatingSystem
+    system_disk_gb: int = Field(ge=1)
+    min_memory_mb: int = Field(ge=0)
+    disk_format: DiskFormat
+    size_bytes: int = Field(ge=0, description="Bytes stored (billed, C9)")
+    virtual_size_bytes: int = Field(ge=0)
+    checksum_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    location: str = Field(description="Where the image file is in the image store")
+    finished_at: AwareDatetime
+
+
+CaptureFailureCode = Literal[
+    "host_unknown",
+    "host_running",
+    "host_changed",
+    "host_deleted",
+    "disk_unreadable",
+    "preflight_refused",
+    "internal_error",
+]
+
+
+class CaptureFailed(Event):
+    NAME = "CaptureFailed"
+    DESCRIPTION = "A capture failed with a reason and left no image file."
+
+    image_id: UUID
+    account_id: UUID
+    host_id: UUID
+    name: str
+    code: CaptureFailureCode
+    reason: str = Field(description="Human-readable reason (zh-CN)")
+    failed_at: AwareDatetime
+
+
+# --- sharing ----------------------------------------------------------------------------
+
+
+class ShareOffered(Event):
+    NAME = "ShareOffered"
+    DESCRIPTION = "An owner offered a private image to an account (S1); the member is pending."
+
+    image_id: UUID
+    owner_account_id: UUID
+    member_account_id: UUID
+    member_project_id: UUID | None = None
+    image_name: str
+
+
+class ShareAccepted(Event):
+    NAME = "ShareAccepted"
+    DESCRIPTION = "A recipient accepted a shared image (S3, S6)."
+
+    image_id: UUID
+    owner_account_id: UUID
+    member_account_id: UUID
+    member_project_id: UUID | None = None
+
+
+# --- notifier ---------------------------------------------------------------------------
+
+
+class OwnerNotified(Event):
+    NAME = "OwnerNotified"
+    DESCRIPTION = "An image owner was told that a capture finished or failed (N4)."
+
+    notice_id: UUID
+    account_id: UUID
+    image_id: UUID
+    kind: Literal["capture_succeeded", "capture_failed"]
+    text_zh: str
+    text_en: str
+
+
+# --- dead letters -----------------------------------------------------------------------
+
+
+class DeadLetter(Event):
+    """A record a consumer could not process, kept whole for an operator."""
+
+    NAME = "DeadLetter"
+    DESCRIPTION = "A record that could not be processed, with the reason and the original bytes."
+
+    consumer: str = Field(description="The consumer group that gave up")
+    topic: str
+    partition: int
+    offset: int
+    key_base64: str | None = None
+    value_base64: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    reason: str
+    error_type: str
+    failed_at: AwareDatetime
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    HostChanged,
+    AccountChanged,
+    CaptureRequested,
+    CaptureAccepted,
+    CaptureProgressed,
+    ImageReady,
+    CaptureFailed,
+    ShareOffered,
+    ShareAccepted,
+    OwnerNotified,
+    DeadLetter,
+)
+
+BY_TYPE: dict[str, type[Event]] = {cls.event_type(): cls for cls in EVENT_TYPES}

@@ -1,0 +1,104 @@
+"""The Kafka topics of IMS: one topic per event type, keyed by the aggregate id.
+
+This catalogue is part of the contract: the stack creates exactly these topics up front
+(auto-creation stays off on the broker) and the AsyncAPI document lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: its name, who writes it, what its key is, and how it is laid out."""
+
+    name: str
+    producer: str
+    key: str
+    description: str
+    partitions: int = 3
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+# Facts are kept a week; an image's history is in the services' databases, not in Kafka.
+_FACTS = {"cleanup.policy": "delete", "retention.ms": str(7 * 24 * 3600 * 1000)}
+# Dead letters wait a month for an operator.
+_DEAD_LETTERS = {"cleanup.policy": "delete", "retention.ms": str(30 * 24 * 3600 * 1000)}
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "HostChanged",
+        "ecs",
+        "host id",
+        "ECS: a host was created, changed or deleted.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "AccountChanged",
+        "iam",
+        "account id",
+        "IAM: an account was created, changed or closed.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "CaptureRequested",
+        "any platform service",
+        "image id",
+        "A tenant asks for a private image of one of its hosts.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "CaptureAccepted",
+        "catalog",
+        "image id",
+        "The catalog registered the image as creating; capture may start.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "CaptureProgressed", "capture", "image id", "A capture job advanced.", configs=_FACTS
+    ),
+    TopicSpec(
+        "ImageReady",
+        "capture",
+        "image id",
+        "A capture finished: the image file is stored and checksummed.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "CaptureFailed",
+        "capture",
+        "image id",
+        "A capture failed with a reason and left no image file.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "ShareOffered", "sharing", "image id", "An image was offered to an account.", configs=_FACTS
+    ),
+    TopicSpec(
+        "ShareAccepted",
+        "sharing",
+        "image id",
+        "A recipient accepted a shared image.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "OwnerNotified",
+        "notifier",
+        "account id",
+        "A notice for an image owner was put in the account's inbox.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "DeadLetter",
+        "every consumer",
+        "dead-letter id (the original key is in the body)",
+        "Records a consumer could not process, with the reason and the original bytes.",
+        configs=_DEAD_LETTERS,
+    ),
+)
+
+
+def topic_name(name: str, prefix: str = "") -> str:
+    """The physical topic name: tests and side-by-side deployments add a prefix."""
+    return f"{prefix}{name}"

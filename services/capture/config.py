@@ -1,0 +1,22 @@
+"""Capture settings: the shared ones plus where images are stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from services.common.settings import ServiceSettings
+
+
+class CaptureSettings(ServiceSettings):
+    image_store: Path = Field(description="Directory of the image store (IMS_IMAGE_STORE)")
+    host_facts_grace_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="How long a capture waits for ECS facts that say its host exists and is "
+        "stopped, before it fails (the facts travel on another topic and may lag)",
+    )
+    job_lease_seconds: int = Field(
+        default=60, ge=5, description="A running capture not renewed for this long is retried"
+    )

@@ -1,0 +1,27 @@
+"""The capture service's composition: its handlers and the capture worker."""
+
+from __future__ import annotations
+
+from services.capture.config import CaptureSettings
+from services.capture.handlers import HANDLERS
+from services.capture.image_store import ImageStore
+from services.capture.worker import CaptureWorker
+from services.common.runtime import ServiceDefinition
+from services.common.uow import Messaging
+
+NAME = "capture"
+
+
+def build(settings: CaptureSettings) -> ServiceDefinition:
+    images = ImageStore(settings.image_store)
+
+    async def run_worker(messaging: Messaging) -> None:
+        worker = CaptureWorker(
+            messaging,
+            images,
+            lease_seconds=settings.job_lease_seconds,
+            host_facts_grace=settings.host_facts_grace_seconds,
+        )
+        await worker.run()
+
+    return ServiceDefinition(name=NAME, handlers=HANDLERS, background=(run_worker,))

@@ -1,0 +1,161 @@
+"""Capture persistence: hosts and capture jobs, in the capture service's own schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from asyncpg import Connection, Record
+from asyncpg.pool import PoolConnectionProxy
+
+from schemas.events import CaptureAccepted, HostChanged
+from services.capture.domain import Host
+
+Conn = Connection | PoolConnectionProxy
+
+
+async def upsert_host(conn: Conn, host: HostChanged, version: int, at: datetime) -> None:
+    await conn.execute(
+        """
+        INSERT INTO hosts (host_id, account_id, name, os, state, memory_mb, system_disk,
+                           data_disks, version, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (host_id) DO UPDATE SET
+            account_id = EXCLUDED.account_id, name = EXCLUDED.name, os = EXCLUDED.os,
+            state = EXCLUDED.state, memory_mb = EXCLUDED.memory_mb,
+            system_disk = EXCLUDED.system_disk, data_disks = EXCLUDED.data_disks,
+            version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
+        """,
+        host.host_id,
+        host.account_id,
+        host.name,
+        host.os.model_dump(mode="json"),
+        host.state,
+        host.memory_mb,
+        host.system_disk.model_dump(mode="json"),
+        [d.model_dump(mode="json") for d in host.data_disks],
+        version,
+        at,
+    )
+
+
+async def get_host(conn: Conn, host_id: UUID) -> Host | None:
+    row = await conn.fetchrow("SELECT * FROM hosts WHERE host_id = $1", host_id)
+    return Host.from_row(row) if row else None
+
+
+@dataclass(frozen=True)
+class Job:
+    image_id: UUID
+    account_id: UUID
+    host_id: UUID
+    name: str
+    description: str
+    attempts: int
+    age_seconds: float
+    correlation_id: UUID | None
+
+    @classmethod
+    def from_row(cls, row: Record) -> Job:
+        return cls(
+            image_id=row["image_id"],
+            account_id=row["account_id"],
+            host_id=row["host_id"],
+            name=row["name"],
+            description=row["description"],
+            attempts=row["attempts"],
+            age_seconds=float(row["age_seconds"]),
+            correlation_id=row["correlation_id"],
+        )
+
+
+async def insert_job(conn: Conn, accepted: CaptureAccepted, correlation_id: UUID | None) -> bool:
+    """Queue a capture; False if this image already has a job."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO capture_jobs (image_id, account_id, host_id, name, description,
+                                  strict_preflight, status, correlation_id)
+        VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7)
+        ON CONFLICT (image_id) DO NOTHING
+        RETURNING true
+        """,
+        accepted.image_id,
+        accepted.account_id,
+        accepted.host_id,
+        accepted.name,
+        accepted.description,
+        accepted.strict_preflight,
+        correlation_id,
+    )
+    return bool(inserted)
+
+
+async def claim_next_job(conn: Conn, lease_seconds: int) -> Job | None:
+    """Take the oldest queued job, or a running one whose worker stopped renewing it."""
+    row = await conn.fetchrow(
+        """
+        UPDATE capture_jobs SET status = 'running', attempts = attempts + 1,
+            lease_until = now() + make_interval(secs => $1), updated_at = now()
+        WHERE image_id = (
+            SELECT image_id FROM capture_jobs
+            WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
+            ORDER BY created_at
+            FOR UPDATE SKIP LOCKED
+            LIMIT 1
+        )
+        RETURNING *, extract(epoch FROM now() - created_at) AS age_seconds
+        """,
+        lease_seconds,
+    )
+    return Job.from_row(row) if row else None
+
+
+async def defer_job(conn: Conn, image_id: UUID, seconds: float) -> None:
+    """Put a job back in the queue, due again in ``seconds``."""
+    await conn.execute(
+        """
+        UPDATE capture_jobs SET status = 'queued',
+            lease_until = now() + make_interval(secs => $2), updated_at = now()
+        WHERE image_id = $1
+        """,
+        image_id,
+        seconds,
+    )
+
+
+async def renew_lease(conn: Conn, image_id: UUID, percent: int, lease_seconds: int) -> bool:
+    """Record progress and extend the lease; False if the job is no longer running."""
+    renewed = await conn.fetchval(
+        """
+        UPDATE capture_jobs SET percent = $2, lease_until = now() + make_interval(secs => $3),
+            updated_at = now()
+        WHERE image_id = $1 AND status = 'running'
+        RETURNING true
+        """,
+        image_id,
+        percent,
+        lease_seconds,
+    )
+    return bool(renewed)
+
+
+async def finish_job(
+    conn: Conn,
+    image_id: UUID,
+    *,
+    failure_code: str | None = None,
+    failure_reason: str | None = None,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE capture_jobs SET status = $2, percent = CASE WHEN $2 = 'succeeded' THEN 100
+            ELSE percent END, failure_code = $3, failure_reason = $4, lease_until = NULL,
+            updated_at = now()
+        WHERE image_id = $1
+        """,
+        image_id,
+        "failed" if failure_code else "succeeded",
+        failure_code,
+        failure_reason,
+    )

@@ -1,0 +1,189 @@
+"""Catalog persistence: the images table, in the catalog's own schema (asyncpg SQL)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from asyncpg import Connection, Record
+from asyncpg.pool import PoolConnectionProxy
+
+from schemas.events import CaptureFailed, CaptureRequested, ImageReady
+from services.catalog.domain import ImageStatus, PublishStatus, Visibility
+
+Conn = Connection | PoolConnectionProxy
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    image_id: UUID
+    visibility: Visibility
+    owner_account_id: UUID | None
+    name: str
+    description: str
+    status: ImageStatus
+    progress: int
+    os: dict[str, Any] | None
+    system_disk_gb: int | None
+    min_memory_mb: int | None
+    disk_format: str | None
+    size_bytes: int | None
+    virtual_size_bytes: int | None
+    checksum_sha256: str | None
+    source_host_id: UUID | None
+    source_host_name: str | None
+    publish_status: PublishStatus
+    failure_code: str | None
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Record) -> ImageRecord:
+        values = dict(row)
+        values.pop("location", None)
+        values["visibility"] = Visibility(values["visibility"])
+        values["status"] = ImageStatus(values["status"])
+        values["publish_status"] = PublishStatus(values["publish_status"])
+        return cls(**values)
+
+
+async def insert_creating(conn: Conn, request: CaptureRequested, requested_at: datetime) -> bool:
+    """Register a requested image as creating; False if the image id is already taken."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO images (image_id, visibility, owner_account_id, name, description, status,
+                            source_host_id, created_at, updated_at)
+        VALUES ($1, 'private', $2, $3, $4, 'creating', $5, $6, $6)
+        ON CONFLICT (image_id) DO NOTHING
+        RETURNING true
+        """,
+        request.image_id,
+        request.account_id,
+        request.name,
+        request.description,
+        request.host_id,
+        requested_at,
+    )
+    return bool(inserted)
+
+
+async def record_progress(conn: Conn, image_id: UUID, percent: int, at: datetime) -> None:
+    await conn.execute(
+        """
+        UPDATE images SET progress = $2, updated_at = $3
+        WHERE image_id = $1 AND status = 'creating'
+        """,
+        image_id,
+        percent,
+        at,
+    )
+
+
+async def mark_ready(conn: Conn, ready: ImageReady) -> None:
+    await conn.execute(
+        """
+        UPDATE images SET status = 'normal', progress = 100, name = $2, description = $3,
+            os = $4, system_disk_gb = $5, min_memory_mb = $6, disk_format = $7, size_bytes = $8,
+            virtual_size_bytes = $9, checksum_sha256 = $10, location = $11,
+            source_host_id = $12, source_host_name = $13, updated_at = $14
+        WHERE image_id = $1 AND status = 'creating'
+        """,
+        ready.image_id,
+        ready.name,
+        ready.description,
+        ready.os.model_dump(mode="json"),
+        ready.system_disk_gb,
+        ready.min_memory_mb,
+        ready.disk_format,
+        ready.size_bytes,
+        ready.virtual_size_bytes,
+        ready.checksum_sha256,
+        ready.location,
+        ready.source.host_id,
+        ready.source.host_name,
+        ready.finished_at,
+    )
+
+
+async def mark_failed(conn: Conn, failed: CaptureFailed) -> None:
+    await conn.execute(
+        """
+        UPDATE images SET status = 'failed', failure_code = $2, failure_reason = $3,
+            updated_at = $4
+        WHERE image_id = $1 AND status = 'creating'
+        """,
+        failed.image_id,
+        failed.code,
+        failed.reason,
+        failed.failed_at,
+    )
+
+
+async def get_image(conn: Conn, image_id: UUID) -> ImageRecord | None:
+    row = await conn.fetchrow("SELECT * FROM images WHERE image_id = $1", image_id)
+    return ImageRecord.from_row(row) if row else None
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """One page of a list tab (C2): newest first, keyset cursor, optional filters."""
+
+    account_id: UUID
+    tab: Visibility
+    status: ImageStatus | None = None
+    os_family: str | None = None
+    name_contains: str | None = None
+    limit: int = 20
+    cursor: str | None = None
+
+
+async def list_images(conn: Conn, query: ListQuery) -> tuple[list[ImageRecord], str | None]:
+    """A page of images and the cursor of the next page (None on the last page)."""
+    conditions = ["status <> 'deleted'"]
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if query.tab is Visibility.PUBLIC:
+        conditions.append("visibility = 'public'")
+    else:
+        conditions.append(f"visibility = 'private' AND owner_account_id = {arg(query.account_id)}")
+    if query.status is not None:
+        conditions.append(f"status = {arg(query.status.value)}")
+    if query.os_family is not None:
+        conditions.append(f"os->>'family' = {arg(query.os_family)}")
+    if query.name_contains:
+        conditions.append(f"strpos(lower(name), lower({arg(query.name_contains)})) > 0")
+    if query.cursor is not None:
+        created_at, image_id = decode_cursor(query.cursor)
+        conditions.append(f"(created_at, image_id) < ({arg(created_at)}, {arg(image_id)})")
+    sql = (
+        f"SELECT * FROM images WHERE {' AND '.join(conditions)} "
+        f"ORDER BY created_at DESC, image_id DESC LIMIT {arg(query.limit + 1)}"
+    )
+    rows = [ImageRecord.from_row(r) for r in await conn.fetch(sql, *args)]
+    if len(rows) <= query.limit:
+        return rows, None
+    page = rows[: query.limit]
+    return page, encode_cursor(page[-1].created_at, page[-1].image_id)
+
+
+def encode_cursor(created_at: datetime, image_id: UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(image_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """Raises ValueError on a cursor this service did not make."""
+    try:
+        created_at, image_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created_at), UUID(image_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc

@@ -1,0 +1,55 @@
+"""The command line of every service: ``python -m services.<name> run|migrate``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from services.common.logging import configure_logging
+from services.common.migrate import upgrade
+from services.common.runtime import ServiceDefinition, serve
+from services.common.settings import ServiceSettings
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def service_cli(
+    name: str,
+    settings_type: type[SettingsT],
+    build: Callable[[SettingsT], ServiceDefinition],
+    migrations: Path,
+) -> typer.Typer:
+    cli = typer.Typer(help=f"IMS {name} service", no_args_is_help=True, add_completion=False)
+
+    def load_settings() -> SettingsT:
+        try:
+            settings = settings_type()
+        except ValidationError as exc:
+            missing = ", ".join(
+                f"IMS_{'_'.join(str(p) for p in e['loc']).upper()} ({e['msg']})"
+                for e in exc.errors()
+            )
+            typer.echo(f"{name}: configuration error: {missing}", err=True)
+            sys.exit(2)
+        configure_logging(name, settings.log_level, settings.log_json)
+        return settings
+
+    @cli.command()
+    def run() -> None:
+        """Consume events, relay the outbox and serve the HTTP API until SIGTERM."""
+        settings = load_settings()
+        asyncio.run(serve(build(settings), settings))
+
+    @cli.command()
+    def migrate() -> None:
+        """Apply this service's schema migrations (idempotent)."""
+        settings = load_settings()
+        upgrade(settings.database_url, name, migrations)
+
+    return cli

@@ -1,0 +1,42 @@
+"""PostgreSQL connections of one service: a pool pinned to the service's own schema."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+# asyncpg/PostgreSQL errors that say "try again later", not "this input is wrong".
+TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # includes ConnectionError: the server is down or the network dropped
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.QueryCanceledError,
+    asyncpg.exceptions.LockNotAvailableError,
+)
+
+
+async def create_pool(
+    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
+) -> asyncpg.Pool:
+    """A pool whose connections see only ``schema`` (each service owns exactly one)."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        init=_init_connection,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings={"search_path": schema, "application_name": f"ims-{schema}"},
+    )
+    assert pool is not None
+    return pool
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb columns come back as Python objects, not strings."""
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")

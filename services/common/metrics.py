@@ -1,0 +1,20 @@
+"""Prometheus metrics shared by every service, served on ``/metrics`` of its HTTP API."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+EVENTS_HANDLED = Counter(
+    "ims_events_handled_total", "Events whose effect was committed", ["consumer", "type"]
+)
+EVENTS_DUPLICATE = Counter(
+    "ims_events_duplicate_total", "Redelivered events recognised and skipped", ["consumer"]
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "ims_events_dead_lettered_total", "Records sent to the dead-letter topic", ["consumer"]
+)
+TRANSIENT_RETRIES = Counter(
+    "ims_transient_retries_total", "Retries after a transient failure", ["component"]
+)
+OUTBOX_SENT = Counter("ims_outbox_sent_total", "Outbox events acknowledged by Kafka", ["service"])
+OUTBOX_PENDING = Gauge("ims_outbox_pending", "Outbox events not yet sent", ["service"])

@@ -1,0 +1,127 @@
+"""The outbox relay: sends committed outbox rows to Kafka, in order, at least once.
+
+A batch is claimed with ``FOR UPDATE SKIP LOCKED`` inside a transaction that also holds a
+per-schema advisory lock, so only one relay of a service sends at a time and the order of
+the outbox (and so of each aggregate's events) is kept. Rows are marked sent only after
+Kafka acknowledged them (idempotent producer, ``acks=all``); a relay that dies in between
+leaves them unsent and the next one sends them again, which consumers recognise by event
+id (inbox). NOTIFY from the outbox trigger wakes the relay; a short poll covers a missed one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from services.common.backoff import DEFAULT_BACKOFF, Backoff
+from services.common.db import TRANSIENT_DB_ERRORS
+from services.common.failpoints import failpoint
+from services.common.messaging_schema import notify_channel
+from services.common.metrics import OUTBOX_PENDING, OUTBOX_SENT, TRANSIENT_RETRIES
+
+_log = structlog.get_logger(__name__)
+
+
+def create_producer(bootstrap: str) -> AIOKafkaProducer:
+    """The idempotent producer: no duplicates from retries, no loss on leader failover."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        request_timeout_ms=30_000,
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        *,
+        schema: str,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        backoff: Backoff = DEFAULT_BACKOFF,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._backoff = backoff
+        self._wake = asyncio.Event()
+        # One lock id per schema: relays of other services never wait for each other.
+        self._lock_id = zlib.crc32(f"ims-outbox-{schema}".encode())
+
+    async def run(self) -> None:
+        """Relay until cancelled; transient failures are retried with backoff."""
+        attempt = 0
+        while True:
+            try:
+                await self._listen_and_relay()
+            except asyncio.CancelledError:
+                raise
+            except (*TRANSIENT_DB_ERRORS, KafkaError) as exc:
+                attempt += 1
+                TRANSIENT_RETRIES.labels("relay").inc()
+                _log.warning("relay.retry", attempt=attempt, error=repr(exc))
+                await asyncio.sleep(self._backoff.delay(attempt))
+
+    async def _listen_and_relay(self) -> None:
+        listener = await self._pool.acquire()
+        channel = notify_channel(self._schema)
+        try:
+            await listener.add_listener(channel, self._on_notify)
+            while True:
+                sent = await self.relay_once()
+                if sent == self._batch_size:
+                    continue  # more are waiting
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        finally:
+            await listener.remove_listener(channel, self._on_notify)
+            await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        """Send one batch of unsent rows; returns how many were sent and marked."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_id):
+                return 0  # another relay of this service is sending
+            rows = await conn.fetch(
+                """
+                SELECT position, topic, message_key, payload FROM outbox
+                WHERE sent_at IS NULL ORDER BY position LIMIT $1
+                FOR UPDATE SKIP LOCKED
+                """,
+                self._batch_size,
+            )
+            if not rows:
+                OUTBOX_PENDING.labels(self._schema).set(0)
+                return 0
+            deliveries = [
+                await self._producer.send(
+                    row["topic"],
+                    value=bytes(row["payload"]),
+                    key=row["message_key"].encode(),
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*deliveries)
+            failpoint("relay.after_send")
+            await conn.execute(
+                "UPDATE outbox SET sent_at = now() WHERE position = ANY($1::bigint[])",
+                [row["position"] for row in rows],
+            )
+        OUTBOX_SENT.labels(self._schema).inc(len(rows))
+        return len(rows)

@@ -1,0 +1,135 @@
+"""Running one service process: stream worker, outbox relay, background jobs, HTTP API.
+
+Each service describes itself as a :class:`ServiceDefinition`; :func:`serve` wires the
+shared mechanics around it and runs until SIGTERM/SIGINT, then stops in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from schemas.events import Event
+from services.common.consumer import EventProcessor, Handler
+from services.common.db import create_pool
+from services.common.http import create_http_app
+from services.common.relay import OutboxRelay, create_producer
+from services.common.settings import ServiceSettings
+from services.common.stream import app_id, create_app, subscribe
+from services.common.uow import Messaging
+
+_log = structlog.get_logger(__name__)
+
+BackgroundJob = Callable[[Messaging], Coroutine[Any, Any, None]]
+RouteInstaller = Callable[[FastAPI, asyncpg.Pool], None]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes one service different from the others."""
+
+    name: str
+    handlers: Mapping[type[Event], Handler]
+    install_routes: RouteInstaller | None = None
+    background: Sequence[BackgroundJob] = field(default_factory=tuple)
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    name = definition.name
+    pool = await create_pool(settings.database_url, name)
+    producer = create_producer(settings.kafka_bootstrap)
+    await producer.start()
+    relay = OutboxRelay(pool, producer, schema=name)
+    messaging = Messaging(pool, source=f"/ims/{name}", topic_prefix=settings.topic_prefix)
+    worker = create_app(
+        name,
+        bootstrap=settings.kafka_bootstrap,
+        topic_prefix=settings.topic_prefix,
+        data_dir=str(settings.data_dir),
+        session_timeout=settings.kafka_session_timeout_seconds,
+    )
+    processor = EventProcessor(
+        messaging,
+        consumer=app_id(name, settings.topic_prefix),
+        handlers=definition.handlers,
+    )
+    subscribe(worker, definition.handlers, processor, topic_prefix=settings.topic_prefix)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    tasks += [
+        asyncio.create_task(job(messaging), name=f"job-{i}")
+        for i, job in enumerate(definition.background)
+    ]
+    await worker.start()
+    http = _http_server(definition, settings, pool)
+    if http is not None:
+        tasks.append(asyncio.create_task(http.serve(), name="http"))
+    _log.info("service.started", http_port=settings.http_port)
+    try:
+        await _until_stopped_or_failed(stop, tasks)
+    finally:
+        _log.info("service.stopping")
+        if http is not None:
+            http.should_exit = True
+        await worker.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await producer.stop()
+        await pool.close()
+
+
+async def _until_stopped_or_failed(stop: asyncio.Event, tasks: list[asyncio.Task[Any]]) -> None:
+    """Return on a stop signal; raise if a component ends on its own (the process must die
+    so its supervisor restarts it, rather than run on half-working)."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    if stopper in done:
+        return
+    stopper.cancel()
+    failed = done.pop()
+    raise RuntimeError(
+        f"component {failed.get_name()} stopped unexpectedly"
+    ) from failed.exception()
+
+
+def _http_server(
+    definition: ServiceDefinition, settings: ServiceSettings, pool: asyncpg.Pool
+) -> uvicorn.Server | None:
+    if not settings.http_port:
+        return None
+
+    async def healthy() -> bool:
+        try:
+            async with pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        return True
+
+    app = create_http_app(definition.name, healthy)
+    app.state.auth_secret = settings.auth_secret
+    if definition.install_routes is not None:
+        definition.install_routes(app, pool)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+    )
+    return uvicorn.Server(config)

@@ -1,0 +1,41 @@
+"""Settings every IMS service reads from its environment, failing fast when one is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What one service process needs: its broker, its own database, where to listen.
+
+    Environment variables are upper-case with the ``IMS_`` prefix, e.g. ``IMS_DATABASE_URL``.
+    Required values have no default, so a service with a missing one stops at startup with
+    a message naming the variable, instead of failing on first use.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="IMS_", extra="ignore")
+
+    kafka_bootstrap: str = Field(description="Kafka bootstrap servers, host:port[,host:port]")
+    database_url: str = Field(
+        description="postgresql:// URL of this service's own login role and database"
+    )
+    topic_prefix: str = Field(
+        default="", description="Prefix of every topic name (tests, side-by-side installs)"
+    )
+    kafka_session_timeout_seconds: float = Field(
+        default=30.0,
+        ge=6.0,
+        description="Consumer group session timeout: how long a crashed instance holds its "
+        "partitions before the group moves them (heartbeats go every 3 s)",
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
+    http_port: int = Field(default=0, description="Port of the HTTP API (0: no HTTP API)")
+    data_dir: Path = Field(
+        default=Path(".ims/services"), description="Local state of the stream worker"
+    )
+    auth_secret: str = Field(default="", description="HMAC secret that signs tenant tokens (HS256)")
+    log_level: str = Field(default="info")
+    log_json: bool = Field(default=True, description="JSON logs (true) or console logs")

@@ -1,0 +1,137 @@
+"""The unit of work: one transaction holding a service's state change, the events that
+announce it (outbox) and the record of the event that caused it (inbox).
+
+Because all three commit together or not at all, a crash at any point leaves either the
+whole effect with its announcement, or nothing, and a redelivered event is recognised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from schemas.envelope import Envelope
+from schemas.events import Event
+from schemas.topics import topic_name
+from services.common.codec import build_envelope, encode
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+        source: str,
+        *,
+        topic_prefix: str = "",
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+    ) -> None:
+        self.conn = conn
+        self._source = source
+        self._topic_prefix = topic_prefix
+        self._correlation_id = correlation_id
+        self._causation_id = causation_id
+
+    @property
+    def correlation_id(self) -> UUID | None:
+        """The request the events of this unit of work belong to."""
+        return self._correlation_id
+
+    async def claim(
+        self, consumer: str, event_id: UUID, *, topic: str, partition: int, offset: int
+    ) -> bool:
+        """Record that ``consumer`` handles ``event_id``; False if it already did."""
+        inserted = await self.conn.fetchval(
+            """
+            INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (consumer, event_id) DO NOTHING
+            RETURNING true
+            """,
+            consumer,
+            event_id,
+            topic,
+            partition,
+            offset,
+        )
+        return bool(inserted)
+
+    async def apply_version(self, aggregate_type: str, aggregate_id: str, sequence: int) -> bool:
+        """Advance the aggregate to ``sequence``; False when the fact is stale (not newer).
+
+        The row lock taken here also serialises concurrent handlers of one aggregate.
+        """
+        applied = await self.conn.fetchval(
+            """
+            INSERT INTO aggregate_versions (aggregate_type, aggregate_id, version)
+            VALUES ($1, $2, $3)
+            ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = EXCLUDED.version
+                WHERE aggregate_versions.version < EXCLUDED.version
+            RETURNING true
+            """,
+            aggregate_type,
+            aggregate_id,
+            sequence,
+        )
+        return bool(applied)
+
+    async def emit(
+        self, data: Event, *, aggregate_type: str, aggregate_id: str, tenant: str
+    ) -> Envelope[Event]:
+        """Queue ``data`` in the outbox as the aggregate's next version."""
+        sequence = await self.conn.fetchval(
+            """
+            INSERT INTO aggregate_versions (aggregate_type, aggregate_id, version)
+            VALUES ($1, $2, 1)
+            ON CONFLICT (aggregate_type, aggregate_id)
+                DO UPDATE SET version = aggregate_versions.version + 1
+            RETURNING version
+            """,
+            aggregate_type,
+            aggregate_id,
+        )
+        envelope = build_envelope(
+            data,
+            source=self._source,
+            subject=aggregate_id,
+            tenant=tenant,
+            sequence=int(sequence),
+            correlation_id=self._correlation_id,
+            causation_id=self._causation_id,
+        )
+        await self.conn.execute(
+            "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ($1, $2, $3, $4)",
+            envelope.id,
+            # The physical topic: any relay of the service can send the row as it is.
+            topic_name(data.NAME, self._topic_prefix),
+            aggregate_id,
+            encode(envelope),
+        )
+        return envelope
+
+
+@dataclass(frozen=True)
+class Messaging:
+    """What a service's units of work need: its pool, its event source, its topic prefix."""
+
+    pool: asyncpg.Pool
+    source: str
+    topic_prefix: str = ""
+
+    @asynccontextmanager
+    async def unit_of_work(
+        self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
+    ) -> AsyncIterator[UnitOfWork]:
+        """Open a transaction; it commits when the block ends and rolls back if it raises."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield UnitOfWork(
+                conn,
+                self.source,
+                topic_prefix=self.topic_prefix,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )

@@ -1,0 +1,46 @@
+"""Sharing: accounts known from IAM, shareable images known from capture, messaging tables.
+
+Revision ID: 0001
+Revises:
+"""
+
+from services.common.messaging_schema import DROP_MESSAGING_TABLES, MESSAGING_TABLES
+from services.common.migrate import execute_script
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    execute_script(MESSAGING_TABLES)
+    execute_script(
+        """
+        CREATE TABLE accounts (
+            account_id  uuid PRIMARY KEY,
+            name        text NOT NULL,
+            kind        text NOT NULL,
+            projects    jsonb NOT NULL DEFAULT '[]',
+            status      text NOT NULL CHECK (status IN ('active', 'closed')),
+            updated_at  timestamptz NOT NULL
+        );
+        -- Owners share by account name (seed 2.6): names are unique among active accounts.
+        CREATE UNIQUE INDEX accounts_active_name ON accounts (name) WHERE status = 'active';
+
+        CREATE TABLE images (
+            image_id          uuid PRIMARY KEY,
+            owner_account_id  uuid NOT NULL,
+            name              text NOT NULL,
+            status            text NOT NULL,
+            updated_at        timestamptz NOT NULL
+        );
+        CREATE INDEX images_by_owner ON images (owner_account_id);
+        """
+    )
+
+
+def downgrade() -> None:
+    execute_script("DROP TABLE images")
+    execute_script("DROP TABLE accounts")
+    execute_script(DROP_MESSAGING_TABLES)

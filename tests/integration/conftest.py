@@ -1,0 +1,62 @@
+"""Fixtures of the integration tests: the four services running for real."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from deploy.stack.aio import run_sync
+from deploy.stack.provision import drop, provision
+from deploy.stack.topics import delete_topics, ensure_topics
+from tests.harness import SERVICES, Bus, ServiceProcess, service_process
+from tests.infra import TestStack
+
+
+@pytest.fixture(scope="session")
+def auth_secret() -> str:
+    return secrets.token_hex(32)
+
+
+@pytest.fixture(scope="session")
+def system(stack: TestStack, auth_secret: str) -> Iterator[dict[str, ServiceProcess]]:
+    """All four services, migrated and healthy, on the session's topics and database."""
+    processes = {name: service_process(stack, name, auth_secret=auth_secret) for name in SERVICES}
+    for process in processes.values():
+        process.migrate()
+    try:
+        for process in processes.values():
+            process.start()
+        for process in processes.values():
+            process.wait_healthy()
+        yield processes
+    finally:
+        for process in processes.values():
+            process.stop()
+
+
+@pytest.fixture
+async def bus(stack: TestStack) -> AsyncIterator[Bus]:
+    async with Bus(stack.kafka_bootstrap, stack.topic_prefix) as connected:
+        yield connected
+
+
+@pytest.fixture
+def deployment(stack: TestStack) -> Iterator[TestStack]:
+    """A deployment of its own (database, roles, topics, so consumer groups too), for a
+    test that kills or restarts services: it runs its own service processes there, beside
+    the shared ones, without either seeing the other's data."""
+    token = secrets.token_hex(3)
+    database, prefix = f"{stack.database}_{token}", f"{stack.topic_prefix}{token}."
+    dsns = run_sync(
+        lambda: provision(stack.admin_dsn, database, SERVICES, secret=stack.role_secret)
+    )
+    run_sync(lambda: ensure_topics(stack.kafka_bootstrap, prefix))
+    own = dataclasses.replace(stack, topic_prefix=prefix, database=database, dsns=dsns)
+    for name in SERVICES:
+        service_process(own, name, auth_secret="unused").migrate()
+    yield own
+    run_sync(lambda: delete_topics(stack.kafka_bootstrap, prefix))
+    run_sync(lambda: drop(stack.admin_dsn, database, SERVICES))

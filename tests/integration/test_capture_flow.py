@@ -1,0 +1,172 @@
+"""The walking skeleton end to end, through real Kafka, PostgreSQL and service processes:
+CaptureRequested -> catalog (creating) -> capture -> ImageReady -> catalog (normal)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+
+from schemas.events import CaptureProgressed
+from services.common.codec import encode
+from tests.harness import Bus, ServiceProcess, body, eventually, handled, token_for
+from tests.infra import TestStack
+from tests.integration import facts
+
+
+def get_image(
+    catalog: ServiceProcess, secret: str, account: UUID, image_id: UUID
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token_for(secret, account)}"}
+    return httpx.get(catalog.url(f"/v1/images/{image_id}"), headers=headers, timeout=5)
+
+
+async def wait_status(
+    catalog: ServiceProcess, secret: str, account: UUID, image_id: UUID, status: str
+) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        response = get_image(catalog, secret, account, image_id)
+        if response.status_code == 200 and response.json()["status"] == status:
+            return dict(response.json())
+        return None
+
+    found: dict[str, Any] = await eventually(probe, timeout=90)
+    return found
+
+
+async def test_capture_of_a_stopped_host_reaches_normal(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+) -> None:
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    disk = facts.make_disk(tmp_path, 3 * 1024 * 1024 + 123)
+    await bus.send(
+        facts.account(account, f"acct-{account.hex[:8]}"), subject=account, tenant=account
+    )
+    await bus.send(
+        facts.host(account, host_id, disk, name="TEST-G"), subject=host_id, tenant=account
+    )
+    await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+
+    image = await wait_status(system["catalog"], auth_secret, account, image_id, "normal")
+
+    assert image["status_label"] == "正常"
+    assert image["checksum_sha256"] == hashlib.sha256(disk.read_bytes()).hexdigest()
+    assert image["size_bytes"] == disk.stat().st_size
+    assert image["source"] == {"host_id": str(host_id), "host_name": "TEST-G"}
+    assert image["os_label"] == "Ubuntu 22.04 64bit"
+    assert image["system_disk_gb"] == 40
+    assert image["publish_status_label"] == "未发布"
+    ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
+    assert body(ready[0])["sequence"] > 1  # after CaptureAccepted and the progress reports
+    # N4: the owner is told, and nobody else can see the private image.
+    headers = {"Authorization": f"Bearer {token_for(auth_secret, account)}"}
+    notices = await eventually(
+        lambda: httpx.get(system["notifier"].url("/v1/notices"), headers=headers, timeout=5).json()
+    )
+    assert notices[0]["kind"] == "capture_succeeded"
+    assert "创建成功" in notices[0]["text"]
+    assert get_image(system["catalog"], auth_secret, uuid4(), image_id).status_code == 404
+
+
+async def test_capture_of_a_running_host_fails_with_the_reason(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+) -> None:
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    disk = facts.make_disk(tmp_path, 64 * 1024)
+    await bus.send(
+        facts.host(account, host_id, disk, state="running"), subject=host_id, tenant=account
+    )
+    await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+
+    image = await wait_status(system["catalog"], auth_secret, account, image_id, "failed")
+
+    assert image["status_label"] == "失败"
+    assert image["failure"]["code"] == "host_running"
+    assert "请先关机" in image["failure"]["reason"]
+    failed = await bus.read("CaptureFailed", lambda rs: len(rs) >= 1, key=str(image_id))
+    assert body(failed[0])["data"]["code"] == "host_running"
+    image_store = Path(system["capture"].env["IMS_IMAGE_STORE"])
+    assert not list(image_store.glob(f"*{image_id}*"))
+
+
+async def test_the_same_capture_request_twice_has_one_effect(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+) -> None:
+    catalog = system["catalog"]
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    await bus.send(
+        facts.host(account, host_id, facts.make_disk(tmp_path, 4096)),
+        subject=host_id,
+        tenant=account,
+    )
+    request = facts.capture(account, host_id, image_id)
+    duplicates_before = catalog.metric("ims_events_duplicate_total")
+
+    first = await bus.send(request, subject=image_id, tenant=account)
+    await bus.send_raw("CaptureRequested", str(image_id), encode(first))  # redelivery: same id
+    await bus.send(request, subject=image_id, tenant=account)  # a retry: new id, same image
+
+    await wait_status(catalog, auth_secret, account, image_id, "normal")
+    await eventually(lambda: catalog.metric("ims_events_duplicate_total") >= duplicates_before + 1)
+    accepted = await bus.read("CaptureAccepted", lambda rs: len(rs) >= 1, key=str(image_id))
+    ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
+    assert len(accepted) == 1
+    assert len(ready) == 1
+
+
+async def test_a_malformed_record_is_dead_lettered_and_the_stream_moves_on(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+) -> None:
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    poison_key = f"poison-{uuid4()}"
+    poison = b'{"specversion": "1.0", "type": "ims.CaptureRequested.v1", "oops'
+    await bus.send_raw("CaptureRequested", poison_key, poison)
+    await bus.send(
+        facts.host(account, host_id, facts.make_disk(tmp_path, 4096)),
+        subject=host_id,
+        tenant=account,
+    )
+    await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+
+    await wait_status(system["catalog"], auth_secret, account, image_id, "normal")
+
+    def is_ours(records: list[Any]) -> bool:
+        return any(body(r)["data"]["key_base64"] == _b64(poison_key.encode()) for r in records)
+
+    letters = [body(r) for r in await bus.read("DeadLetter", is_ours)]
+    letter = next(x for x in letters if x["data"]["key_base64"] == _b64(poison_key.encode()))
+    assert letter["data"]["value_base64"] == _b64(poison)
+    assert letter["data"]["reason"].startswith("not JSON")
+    assert letter["data"]["topic"] == bus.topic("CaptureRequested")
+    assert letter["data"]["consumer"].endswith("ims-catalog")
+
+
+async def test_a_stale_fact_arriving_late_changes_nothing(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path, stack: TestStack
+) -> None:
+    catalog = system["catalog"]
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    await bus.send(
+        facts.host(account, host_id, facts.make_disk(tmp_path, 4096)),
+        subject=host_id,
+        tenant=account,
+    )
+    await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+    await wait_status(catalog, auth_secret, account, image_id, "normal")
+
+    late = CaptureProgressed(image_id=image_id, account_id=account, percent=10)
+    sent = await bus.send(late, subject=image_id, tenant=account, sequence=2, source="/ims/capture")
+    await eventually(lambda: handled(stack.dsns["catalog"], "catalog", sent.id))
+
+    image = get_image(catalog, auth_secret, account, image_id).json()
+    assert image["status"] == "normal"
+    assert image["progress"] == 100
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()

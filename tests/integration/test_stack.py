@@ -1,0 +1,100 @@
+"""The test stack itself: topics laid out, schemas fenced per service, Kafka round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from deploy.stack.config import SERVICES
+from deploy.stack.provision import provision
+from schemas.topics import TOPICS
+from tests.infra import TestStack
+
+pytestmark = pytest.mark.integration
+
+
+async def _describe(bootstrap: str, names: list[str]) -> list[dict[str, Any]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return list(await admin.describe_topics(names))
+    finally:
+        await admin.close()
+
+
+async def test_every_catalogue_topic_exists_with_its_partitions(stack: TestStack) -> None:
+    names = [stack.topic(t.name) for t in TOPICS]
+    described = {d["topic"]: d for d in await _describe(stack.kafka_bootstrap, names)}
+    for spec in TOPICS:
+        topic = described[stack.topic(spec.name)]
+        assert topic["error_code"] == 0, spec.name
+        assert len(topic["partitions"]) >= max(3, spec.partitions), spec.name
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_service_role_owns_its_schema_and_no_other(stack: TestStack, service: str) -> None:
+    other = next(s for s in SERVICES if s != service)
+    conn = await asyncpg.connect(stack.dsns[service])
+    try:
+        assert await conn.fetchval("SELECT current_schema()") == service
+        await conn.execute("CREATE TABLE IF NOT EXISTS stack_probe (id int PRIMARY KEY)")
+        assert (
+            await conn.fetchval(
+                "SELECT schemaname FROM pg_tables WHERE tablename = 'stack_probe' "
+                "AND schemaname = $1",
+                service,
+            )
+            == service
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(f'CREATE TABLE "{other}".intruder (id int)')
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.fetch(f'SELECT * FROM "{other}".stack_probe')
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("CREATE TABLE public.intruder (id int)")
+    finally:
+        await conn.close()
+
+
+async def test_provision_is_idempotent(stack: TestStack) -> None:
+    again = await provision(stack.admin_dsn, stack.database, SERVICES, secret=stack.role_secret)
+    assert again == stack.dsns
+
+
+async def test_kafka_round_trip_with_a_committed_group(stack: TestStack) -> None:
+    topic = f"{stack.topic_prefix}stack-probe"
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 3, 1)])
+    finally:
+        await admin.close()
+
+    key, value = secrets.token_hex(8).encode(), b'{"probe": true}'
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=stack.kafka_bootstrap,
+        group_id=f"{stack.topic_prefix}stack-probe",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), 60)
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+    assert (record.key, record.value) == (key, value)
