@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from schemas.events import HostDisk
 
 CHUNK_BYTES = 4 * 1024 * 1024
-ProgressCallback = Callable[[int], Awaitable[None]]
+# Called after every chunk with (bytes copied, total bytes); it may raise to abort the copy.
+ProgressCallback = Callable[[int, int], Awaitable[None]]
 
 
 class DiskUnreadable(Exception):
@@ -46,10 +47,11 @@ class ImageStore:
     async def capture(
         self, image_id: UUID, disk: HostDisk, on_progress: ProgressCallback
     ) -> StoredImage:
-        """Copy ``disk`` into the store as ``image_id``; calls ``on_progress`` with percents."""
+        """Copy ``disk`` into the store as ``image_id``, reporting progress per chunk."""
         source = Path(disk.path)
         target = self.path_of(image_id, disk.format)
-        partial = target.with_name(f".{target.name}.partial")
+        # Each attempt writes its own file: two workers never write into one.
+        partial = target.with_name(f".{target.name}.{uuid4().hex}.partial")
         await asyncio.to_thread(self._root.mkdir, parents=True, exist_ok=True)
         try:
             src = await asyncio.to_thread(source.open, "rb")
@@ -75,8 +77,12 @@ class ImageStore:
             checksum_sha256=digest.hexdigest(),
         )
 
-    def remove(self, image_id: UUID, disk_format: str) -> None:
-        self.path_of(image_id, disk_format).unlink(missing_ok=True)
+    def remove(self, image_id: UUID) -> None:
+        """Delete whatever is stored for ``image_id`` (a failed capture keeps nothing)."""
+        for path in self._root.glob(f"{image_id}.*"):
+            path.unlink(missing_ok=True)
+        for path in self._root.glob(f".{image_id}.*.partial"):
+            path.unlink(missing_ok=True)
 
 
 async def _copy(
@@ -87,12 +93,8 @@ async def _copy(
     on_progress: ProgressCallback,
 ) -> None:
     copied = 0
-    reported = -1
     while chunk := await asyncio.to_thread(src.read, CHUNK_BYTES):
         digest.update(chunk)
         await asyncio.to_thread(dst.write, chunk)
         copied += len(chunk)
-        percent = copied * 100 // total if total else 100
-        if percent // 10 > reported // 10:  # at most one report per 10 %
-            reported = percent
-            await on_progress(percent)
+        await on_progress(copied, total)

@@ -91,12 +91,13 @@ async def insert_job(conn: Conn, accepted: CaptureAccepted, correlation_id: UUID
     return bool(inserted)
 
 
-async def claim_next_job(conn: Conn, lease_seconds: int) -> Job | None:
+async def claim_next_job(conn: Conn, owner: UUID, lease_seconds: int) -> Job | None:
     """Take the oldest queued job, or a running one whose worker stopped renewing it."""
     row = await conn.fetchrow(
         """
         UPDATE capture_jobs SET status = 'running', attempts = attempts + 1,
-            lease_until = now() + make_interval(secs => $1), updated_at = now()
+            lease_owner = $2, lease_until = now() + make_interval(secs => $1),
+            updated_at = now()
         WHERE image_id = (
             SELECT image_id FROM capture_jobs
             WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
@@ -107,33 +108,38 @@ async def claim_next_job(conn: Conn, lease_seconds: int) -> Job | None:
         RETURNING *, extract(epoch FROM now() - created_at) AS age_seconds
         """,
         lease_seconds,
+        owner,
     )
     return Job.from_row(row) if row else None
 
 
-async def defer_job(conn: Conn, image_id: UUID, seconds: float) -> None:
+async def defer_job(conn: Conn, image_id: UUID, owner: UUID, seconds: float) -> None:
     """Put a job back in the queue, due again in ``seconds``."""
     await conn.execute(
         """
-        UPDATE capture_jobs SET status = 'queued',
-            lease_until = now() + make_interval(secs => $2), updated_at = now()
-        WHERE image_id = $1
+        UPDATE capture_jobs SET status = 'queued', lease_owner = NULL,
+            lease_until = now() + make_interval(secs => $3), updated_at = now()
+        WHERE image_id = $1 AND lease_owner = $2
         """,
         image_id,
+        owner,
         seconds,
     )
 
 
-async def renew_lease(conn: Conn, image_id: UUID, percent: int, lease_seconds: int) -> bool:
-    """Record progress and extend the lease; False if the job is no longer running."""
+async def renew_lease(
+    conn: Conn, image_id: UUID, owner: UUID, percent: int, lease_seconds: int
+) -> bool:
+    """Record progress and extend the lease; False if another worker owns the job now."""
     renewed = await conn.fetchval(
         """
-        UPDATE capture_jobs SET percent = $2, lease_until = now() + make_interval(secs => $3),
+        UPDATE capture_jobs SET percent = $3, lease_until = now() + make_interval(secs => $4),
             updated_at = now()
-        WHERE image_id = $1 AND status = 'running'
+        WHERE image_id = $1 AND lease_owner = $2 AND status = 'running'
         RETURNING true
         """,
         image_id,
+        owner,
         percent,
         lease_seconds,
     )
@@ -144,18 +150,23 @@ async def finish_job(
     conn: Conn,
     image_id: UUID,
     *,
+    owner: UUID,
     failure_code: str | None = None,
     failure_reason: str | None = None,
-) -> None:
-    await conn.execute(
+) -> bool:
+    """Record the outcome; False if the job is not ours (any more) or already finished."""
+    finished = await conn.fetchval(
         """
-        UPDATE capture_jobs SET status = $2, percent = CASE WHEN $2 = 'succeeded' THEN 100
-            ELSE percent END, failure_code = $3, failure_reason = $4, lease_until = NULL,
-            updated_at = now()
-        WHERE image_id = $1
+        UPDATE capture_jobs SET status = $3, percent = CASE WHEN $3 = 'succeeded' THEN 100
+            ELSE percent END, failure_code = $4, failure_reason = $5, lease_until = NULL,
+            lease_owner = NULL, updated_at = now()
+        WHERE image_id = $1 AND lease_owner = $2 AND status = 'running'
+        RETURNING true
         """,
         image_id,
+        owner,
         "failed" if failure_code else "succeeded",
         failure_code,
         failure_reason,
     )
+    return bool(finished)

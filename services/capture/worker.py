@@ -1,14 +1,18 @@
 """The capture worker: runs queued capture jobs, one at a time per process.
 
-A job is claimed with a lease (``FOR UPDATE SKIP LOCKED``), so several capture processes
-share the queue and a job whose process died is taken again once its lease runs out. The
-image file is written atomically; the job's outcome and the event announcing it commit in
-one transaction, after checking under a row lock that the host did not change meanwhile.
+A job is claimed with a lease in this worker's name (``FOR UPDATE SKIP LOCKED``), so several
+capture processes share the queue, and a job whose worker died is taken again once its
+lease runs out. The lease is renewed while the disk is copied; a worker that finds its
+lease taken over stops and announces nothing. The image file is written atomically; the
+job's outcome and the event announcing it commit in one transaction, after checking under
+a row lock that the host did not change meanwhile (K2).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from uuid import uuid4
 
 import structlog
 
@@ -25,14 +29,16 @@ from services.capture.domain import (
     refusal_for,
 )
 from services.capture.image_store import DiskUnreadable, ImageStore, StoredImage
-from services.common.backoff import DEFAULT_BACKOFF
-from services.common.db import TRANSIENT_DB_ERRORS
+from services.common.db import is_transient
+from services.common.retry import retry_forever
 from services.common.uow import Messaging, UnitOfWork
 
 _log = structlog.get_logger(__name__)
 
-HOST_FACTS_RECHECK_SECONDS = 1.0
 IMAGE = "image"
+HOST_FACTS_RECHECK_SECONDS = 1.0
+MAX_ATTEMPTS = 5
+TOO_MANY_ATTEMPTS = Refusal("internal_error", "多次尝试创建镜像均未完成，镜像创建失败。")
 
 
 class LeaseLost(Exception):
@@ -55,82 +61,108 @@ class CaptureWorker:
         self._lease = lease_seconds
         self._grace = host_facts_grace
         self._poll = poll_interval
+        self._owner = uuid4()  # this worker's name on the leases it holds
 
     async def run(self) -> None:
-        attempt = 0
         while True:
-            try:
-                async with self._pool.acquire() as conn:
-                    job = await store.claim_next_job(conn, self._lease)
-                attempt = 0
-                if job is None:
-                    await asyncio.sleep(self._poll)
-                    continue
-                await self._execute(job)
-            except asyncio.CancelledError:
-                raise
-            except TRANSIENT_DB_ERRORS as exc:
-                attempt += 1
-                _log.warning("capture.retry", attempt=attempt, error=repr(exc))
-                await asyncio.sleep(DEFAULT_BACKOFF.delay(attempt))
+            await retry_forever(self._run_once, component="capture-worker")
 
-    async def _execute(self, job: store.Job) -> None:
-        log = _log.bind(image_id=str(job.image_id), host_id=str(job.host_id), attempt=job.attempts)
+    async def _run_once(self) -> None:
         async with self._pool.acquire() as conn:
+            job = await store.claim_next_job(conn, self._owner, self._lease)
+        if job is None:
+            await asyncio.sleep(self._poll)
+        else:
+            await _Capture(self, job).run()
+
+
+class _Capture:
+    """One attempt at one job."""
+
+    def __init__(self, worker: CaptureWorker, job: store.Job) -> None:
+        self._w = worker
+        self._job = job
+        self._log = _log.bind(image_id=str(job.image_id), attempt=job.attempts)
+        self._renewed_at = time.monotonic()
+        self._reported_step = -1
+
+    async def run(self) -> None:
+        job = self._job
+        if job.attempts > MAX_ATTEMPTS:
+            await self._fail(TOO_MANY_ATTEMPTS)
+            return
+        async with self._w._pool.acquire() as conn:
             host = await store.get_host(conn, job.host_id)
         if (refusal := refusal_for(host, job.account_id)) is not None:
-            if refusal.code in MAY_CHANGE_SOON and job.age_seconds < self._grace:
-                async with self._pool.acquire() as conn:
-                    await store.defer_job(conn, job.image_id, HOST_FACTS_RECHECK_SECONDS)
-            else:
-                await self._fail(job, refusal)
+            await self._refuse_or_wait(refusal)
             return
         assert host is not None
-        log.info("capture.started")
+        self._log.info("capture.started", host_id=str(host.host_id))
         try:
-            stored = await self._images.capture(
-                job.image_id, host.system_disk, lambda p: self._progress(job, p)
-            )
+            stored = await self._w._images.capture(job.image_id, host.system_disk, self._progress)
         except DiskUnreadable as exc:
-            await self._fail(job, Refusal("disk_unreadable", f"无法读取云主机系统盘：{exc}"))
+            await self._fail(Refusal("disk_unreadable", f"无法读取云主机系统盘：{exc}"))
             return
         except LeaseLost:
-            log.warning("capture.lease_lost")
+            self._log.warning("capture.lease_lost")
             return
-        except TRANSIENT_DB_ERRORS:
-            raise
-        except Exception as exc:  # a bug: fail this image cleanly rather than retry forever
-            log.exception("capture.crashed")
-            await self._fail(job, Refusal("internal_error", f"内部错误：{type(exc).__name__}"))
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the job stays leased to us, then to whoever takes it next
+            self._log.exception("capture.crashed")  # a bug: fail cleanly, not forever
+            await self._fail(Refusal("internal_error", f"内部错误：{type(exc).__name__}"))
             return
-        await self._complete(job, host, stored)
-        log.info("capture.finished", size_bytes=stored.size_bytes)
+        await self._complete(host, stored)
 
-    async def _progress(self, job: store.Job, percent: int) -> None:
-        async with self._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
-            if not await store.renew_lease(uow.conn, job.image_id, percent, self._lease):
+    async def _refuse_or_wait(self, refusal: Refusal) -> None:
+        """Host facts travel on another topic and may lag the request: wait a little for
+        a HostChanged that lifts the refusal before failing the capture."""
+        if refusal.code in MAY_CHANGE_SOON and self._job.age_seconds < self._w._grace:
+            async with self._w._pool.acquire() as conn:
+                await store.defer_job(
+                    conn, self._job.image_id, self._w._owner, HOST_FACTS_RECHECK_SECONDS
+                )
+        else:
+            await self._fail(refusal)
+
+    async def _progress(self, copied: int, total: int) -> None:
+        """Renew the lease well before it runs out; report every 10 %."""
+        percent = copied * 100 // total if total else 100
+        step = percent // 10
+        due = time.monotonic() - self._renewed_at > self._w._lease / 3
+        if step == self._reported_step and not due:
+            return
+        job = self._job
+        async with self._w._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
+            if not await store.renew_lease(
+                uow.conn, job.image_id, self._w._owner, percent, self._w._lease
+            ):
                 raise LeaseLost(str(job.image_id))
-            await uow.emit(
-                CaptureProgressed(
-                    image_id=job.image_id, account_id=job.account_id, percent=percent
-                ),
-                aggregate_type=IMAGE,
-                aggregate_id=str(job.image_id),
-                tenant=str(job.account_id),
-            )
+            if step != self._reported_step:
+                await uow.emit(
+                    CaptureProgressed(
+                        image_id=job.image_id, account_id=job.account_id, percent=percent
+                    ),
+                    aggregate_type=IMAGE,
+                    aggregate_id=str(job.image_id),
+                    tenant=str(job.account_id),
+                )
+        self._renewed_at = time.monotonic()
+        self._reported_step = step
 
-    async def _complete(self, job: store.Job, started: Host, stored: StoredImage) -> None:
-        async with self._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
+    async def _complete(self, started: Host, stored: StoredImage) -> None:
+        job = self._job
+        async with self._w._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
             # FOR SHARE: a HostChanged for this host waits until this outcome is decided.
             row = await uow.conn.fetchrow(
                 "SELECT * FROM hosts WHERE host_id = $1 FOR SHARE", job.host_id
             )
-            now = Host.from_row(row) if row else None
-            if changed_during_capture(started, now):
-                self._images.remove(job.image_id, stored.disk_format)
-                await self._record_failure(uow, job, HOST_CHANGED)
+            if changed_during_capture(started, Host.from_row(row) if row else None):
+                await self._record_failure(uow, HOST_CHANGED)
                 return
-            await store.finish_job(uow.conn, job.image_id)
+            if not await store.finish_job(uow.conn, job.image_id, owner=self._w._owner):
+                self._log.warning("capture.lease_lost")
+                return
             await uow.emit(
                 ImageReady(
                     image_id=job.image_id,
@@ -152,15 +184,25 @@ class CaptureWorker:
                 aggregate_id=str(job.image_id),
                 tenant=str(job.account_id),
             )
+        self._log.info("capture.finished", size_bytes=stored.size_bytes)
 
-    async def _fail(self, job: store.Job, refusal: Refusal) -> None:
-        async with self._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
-            await self._record_failure(uow, job, refusal)
+    async def _fail(self, refusal: Refusal) -> None:
+        async with self._w._messaging.unit_of_work(correlation_id=self._job.correlation_id) as uow:
+            await self._record_failure(uow, refusal)
 
-    async def _record_failure(self, uow: UnitOfWork, job: store.Job, refusal: Refusal) -> None:
-        await store.finish_job(
-            uow.conn, job.image_id, failure_code=refusal.code, failure_reason=refusal.reason
-        )
+    async def _record_failure(self, uow: UnitOfWork, refusal: Refusal) -> None:
+        job = self._job
+        if not await store.finish_job(
+            uow.conn,
+            job.image_id,
+            owner=self._w._owner,
+            failure_code=refusal.code,
+            failure_reason=refusal.reason,
+        ):
+            self._log.warning("capture.lease_lost")
+            return
+        # A failed capture keeps nothing, also not what an earlier attempt left behind.
+        self._w._images.remove(job.image_id)
         await uow.emit(
             CaptureFailed(
                 image_id=job.image_id,
@@ -175,3 +217,4 @@ class CaptureWorker:
             aggregate_id=str(job.image_id),
             tenant=str(job.account_id),
         )
+        self._log.info("capture.failed", code=refusal.code)

@@ -31,11 +31,13 @@ def service_cli(
         try:
             settings = settings_type()
         except ValidationError as exc:
-            missing = ", ".join(
-                f"IMS_{'_'.join(str(p) for p in e['loc']).upper()} ({e['msg']})"
+            problems = "; ".join(
+                f"IMS_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                if e["loc"]
+                else e["msg"]
                 for e in exc.errors()
             )
-            typer.echo(f"{name}: configuration error: {missing}", err=True)
+            typer.echo(f"{name}: configuration error: {problems}", err=True)
             sys.exit(2)
         configure_logging(name, settings.log_level, settings.log_json)
         return settings

@@ -9,8 +9,9 @@ move on (the offset is committed after the database commit). Outcomes:
 - dead-lettered: the record can never be processed (not a CloudEvent, an unknown or
   unexpected type, a body that breaks its schema, a handler that refused it): it is parked
   on the dead-letter topic, with the reason and the original bytes, and the stream goes on;
-- a transient failure (database or broker unreachable) is retried with backoff for as long
-  as it takes: the record is never acknowledged before its effect is committed.
+- any other failure (database or broker unreachable, a missing table, a failure while
+  dead-lettering) is retried with backoff for as long as it takes: the record is never
+  acknowledged before its effect or its dead letter is committed.
 
 :meth:`EventProcessor.process` never raises (except on cancellation): faust acknowledges a
 record whose agent raised, which would silently lose it.
@@ -18,7 +19,6 @@ record whose agent raised, which would silently lose it.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,14 +32,10 @@ from schemas.envelope import Envelope, utc_now
 from schemas.events import DeadLetter, Event
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.codec import InvalidEvent, decode
-from services.common.db import TRANSIENT_DB_ERRORS
+from services.common.db import is_transient
 from services.common.failpoints import failpoint
-from services.common.metrics import (
-    EVENTS_DEAD_LETTERED,
-    EVENTS_DUPLICATE,
-    EVENTS_HANDLED,
-    TRANSIENT_RETRIES,
-)
+from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_HANDLED
+from services.common.retry import retry_forever
 from services.common.uow import Messaging, UnitOfWork
 
 _log = structlog.get_logger(__name__)
@@ -85,24 +81,14 @@ class EventProcessor:
         self._backoff = backoff
 
     async def process(self, record: Record) -> Outcome:
-        attempt = 0
-        while True:
-            try:
-                return await self._process_once(record)
-            except asyncio.CancelledError:
-                raise
-            except TRANSIENT_DB_ERRORS as exc:
-                attempt += 1
-                TRANSIENT_RETRIES.labels(self._consumer).inc()
-                _log.warning(
-                    "consumer.retry",
-                    consumer=self._consumer,
-                    topic=record.topic,
-                    offset=record.offset,
-                    attempt=attempt,
-                    error=repr(exc),
-                )
-                await asyncio.sleep(self._backoff.delay(attempt))
+        return await retry_forever(
+            lambda: self._process_once(record),
+            component=self._consumer,
+            backoff=self._backoff,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
 
     async def _process_once(self, record: Record) -> Outcome:
         try:
@@ -114,9 +100,10 @@ class EventProcessor:
             return await self._dead_letter(record, None, exc)
         try:
             outcome = await self._handle(record, envelope, handler)
-        except TRANSIENT_DB_ERRORS:
-            raise
-        except Exception as exc:  # a permanent failure of this record: park it, move on
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # retried by process(), never acknowledged
+            # A permanent failure of this record (the handler refused it): park it, move on.
             _log.exception(
                 "consumer.handler_failed", consumer=self._consumer, event=str(envelope.id)
             )

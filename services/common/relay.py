@@ -17,13 +17,12 @@ import zlib
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
-from services.common.db import TRANSIENT_DB_ERRORS
 from services.common.failpoints import failpoint
 from services.common.messaging_schema import notify_channel
-from services.common.metrics import OUTBOX_PENDING, OUTBOX_SENT, TRANSIENT_RETRIES
+from services.common.metrics import OUTBOX_PENDING, OUTBOX_SENT
+from services.common.retry import retry_forever
 
 _log = structlog.get_logger(__name__)
 
@@ -61,18 +60,8 @@ class OutboxRelay:
         self._lock_id = zlib.crc32(f"ims-outbox-{schema}".encode())
 
     async def run(self) -> None:
-        """Relay until cancelled; transient failures are retried with backoff."""
-        attempt = 0
-        while True:
-            try:
-                await self._listen_and_relay()
-            except asyncio.CancelledError:
-                raise
-            except (*TRANSIENT_DB_ERRORS, KafkaError) as exc:
-                attempt += 1
-                TRANSIENT_RETRIES.labels("relay").inc()
-                _log.warning("relay.retry", attempt=attempt, error=repr(exc))
-                await asyncio.sleep(self._backoff.delay(attempt))
+        """Relay until cancelled; every failure is retried with backoff."""
+        await retry_forever(self._listen_and_relay, component="relay", backoff=self._backoff)
 
     async def _listen_and_relay(self) -> None:
         listener = await self._pool.acquire()
@@ -123,5 +112,7 @@ class OutboxRelay:
                 "UPDATE outbox SET sent_at = now() WHERE position = ANY($1::bigint[])",
                 [row["position"] for row in rows],
             )
+            pending = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         OUTBOX_SENT.labels(self._schema).inc(len(rows))
+        OUTBOX_PENDING.labels(self._schema).set(pending)
         return len(rows)

@@ -74,6 +74,8 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         for i, job in enumerate(definition.background)
     ]
     await worker.start()
+    # faust stops itself when it crashes; then this process must exit, not run on deaf.
+    tasks.append(asyncio.create_task(worker.wait_until_stopped(), name="faust"))
     http = _http_server(definition, settings, pool)
     if http is not None:
         tasks.append(asyncio.create_task(http.serve(), name="http"))

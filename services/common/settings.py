@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,3 +40,10 @@ class ServiceSettings(BaseSettings):
     auth_secret: str = Field(default="", description="HMAC secret that signs tenant tokens (HS256)")
     log_level: str = Field(default="info")
     log_json: bool = Field(default=True, description="JSON logs (true) or console logs")
+
+    @model_validator(mode="after")
+    def _http_needs_a_signing_secret(self) -> Self:
+        # Without it every authenticated request would fail; say so at startup instead.
+        if self.http_port and len(self.auth_secret) < 32:
+            raise ValueError("IMS_AUTH_SECRET must be set (32+ characters) when IMS_HTTP_PORT is")
+        return self

@@ -56,7 +56,7 @@ def deployment(stack: TestStack) -> Iterator[TestStack]:
     run_sync(lambda: ensure_topics(stack.kafka_bootstrap, prefix))
     own = dataclasses.replace(stack, topic_prefix=prefix, database=database, dsns=dsns)
     for name in SERVICES:
-        service_process(own, name, auth_secret="unused").migrate()
+        service_process(own, name, auth_secret=secrets.token_hex(32)).migrate()
     yield own
     run_sync(lambda: delete_topics(stack.kafka_bootstrap, prefix))
     run_sync(lambda: drop(stack.admin_dsn, database, SERVICES))

@@ -24,6 +24,14 @@ def get_image(
     return httpx.get(catalog.url(f"/v1/images/{image_id}"), headers=headers, timeout=5)
 
 
+async def stopped_host(bus: Bus, disks: Path) -> tuple[UUID, UUID]:
+    """A new account's stopped host, announced as ECS would: (account id, host id)."""
+    account, host_id = uuid4(), uuid4()
+    disk = facts.make_disk(disks, 4096)
+    await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
+    return account, host_id
+
+
 async def wait_status(
     catalog: ServiceProcess, secret: str, account: UUID, image_id: UUID, status: str
 ) -> dict[str, Any]:
@@ -96,12 +104,7 @@ async def test_the_same_capture_request_twice_has_one_effect(
     system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
 ) -> None:
     catalog = system["catalog"]
-    account, host_id, image_id = uuid4(), uuid4(), uuid4()
-    await bus.send(
-        facts.host(account, host_id, facts.make_disk(tmp_path, 4096)),
-        subject=host_id,
-        tenant=account,
-    )
+    (account, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
     request = facts.capture(account, host_id, image_id)
     duplicates_before = catalog.metric("ims_events_duplicate_total")
 
@@ -120,15 +123,10 @@ async def test_the_same_capture_request_twice_has_one_effect(
 async def test_a_malformed_record_is_dead_lettered_and_the_stream_moves_on(
     system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
 ) -> None:
-    account, host_id, image_id = uuid4(), uuid4(), uuid4()
     poison_key = f"poison-{uuid4()}"
     poison = b'{"specversion": "1.0", "type": "ims.CaptureRequested.v1", "oops'
     await bus.send_raw("CaptureRequested", poison_key, poison)
-    await bus.send(
-        facts.host(account, host_id, facts.make_disk(tmp_path, 4096)),
-        subject=host_id,
-        tenant=account,
-    )
+    (account, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
 
     await wait_status(system["catalog"], auth_secret, account, image_id, "normal")
@@ -148,12 +146,7 @@ async def test_a_stale_fact_arriving_late_changes_nothing(
     system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path, stack: TestStack
 ) -> None:
     catalog = system["catalog"]
-    account, host_id, image_id = uuid4(), uuid4(), uuid4()
-    await bus.send(
-        facts.host(account, host_id, facts.make_disk(tmp_path, 4096)),
-        subject=host_id,
-        tenant=account,
-    )
+    (account, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
     await wait_status(catalog, auth_secret, account, image_id, "normal")
 

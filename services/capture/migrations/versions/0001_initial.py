@@ -43,6 +43,7 @@ def upgrade() -> None:
             attempts          integer NOT NULL DEFAULT 0,
             correlation_id    uuid,
             lease_until       timestamptz,
+            lease_owner       uuid,
             failure_code      text,
             failure_reason    text,
             created_at        timestamptz NOT NULL DEFAULT now(),
