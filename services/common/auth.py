@@ -69,6 +69,7 @@ def verify_token(secret: str, token: str) -> Tenant:
 
 
 _bearer = HTTPBearer(auto_error=False)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def current_tenant(
@@ -77,12 +78,12 @@ def current_tenant(
 ) -> Tenant:
     """FastAPI dependency: the verified tenant of the request, or 401."""
     if credentials is None:
-        raise HTTPException(401, "A bearer token is required.")
+        raise HTTPException(401, "A bearer token is required.", headers=_CHALLENGE)
     secret: str = request.app.state.auth_secret
     try:
         return verify_token(secret, credentials.credentials)
     except jwt.InvalidTokenError as exc:
-        raise HTTPException(401, f"Invalid token: {exc}") from exc
+        raise HTTPException(401, f"Invalid token: {exc}", headers=_CHALLENGE) from exc
 
 
 # The verified tenant of a request, for route signatures: ``tenant: CurrentTenant``.
