@@ -10,6 +10,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 from schemas.events import Event
 from services.common.consumer import EventProcessor, Handler
 from services.common.db import create_pool
+from services.common.housekeeping import Retention, run_housekeeping
 from services.common.http import create_http_app
 from services.common.relay import OutboxRelay, create_producer
 from services.common.settings import ServiceSettings
@@ -68,7 +70,14 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    retention = Retention(
+        sent_outbox=timedelta(hours=settings.outbox_retention_hours),
+        inbox=timedelta(days=settings.inbox_retention_days),
+    )
+    tasks = [
+        asyncio.create_task(relay.run(), name="outbox-relay"),
+        asyncio.create_task(run_housekeeping(pool, retention), name="housekeeping"),
+    ]
     tasks += [
         asyncio.create_task(job(messaging), name=f"job-{i}")
         for i, job in enumerate(definition.background)

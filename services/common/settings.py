@@ -32,6 +32,15 @@ class ServiceSettings(BaseSettings):
         description="Consumer group session timeout: how long a crashed instance holds its "
         "partitions before the group moves them (heartbeats go every 3 s)",
     )
+    outbox_retention_hours: float = Field(
+        default=24.0, gt=0, description="How long sent outbox rows are kept"
+    )
+    inbox_retention_days: float = Field(
+        default=14.0,
+        ge=8.0,
+        description="How long handled event ids are remembered; must exceed the topics' "
+        "7-day retention, or a redelivered record could be handled again",
+    )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
     http_port: int = Field(default=0, description="Port of the HTTP API (0: no HTTP API)")
     data_dir: Path = Field(
