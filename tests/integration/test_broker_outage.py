@@ -1,0 +1,75 @@
+"""A Kafka outage is transient: a service rides out a broker restart, and an event committed
+to the outbox while the broker was down is delivered once it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from uuid import uuid4
+
+from deploy.stack import kafka
+from deploy.stack.config import default_jar_dir
+from deploy.stack.topics import ensure_topics
+from schemas.events import CaptureProgressed
+from services.common.db import create_pool
+from services.common.uow import Messaging
+from tests.harness import Bus, body, service_process
+from tests.infra import TestStack, free_port
+from tests.integration import facts
+
+
+async def test_a_service_rides_out_a_broker_restart(
+    deployment: TestStack, auth_secret: str, tmp_path: Path
+) -> None:
+    node = kafka.KafkaNode(tmp_path / "kafka", default_jar_dir(), free_port(), free_port())
+    kafka.ensure_jars(node.jar_dir)
+    catalog = None
+    try:
+        await asyncio.to_thread(kafka.wait_ready, node, kafka.start(node))
+        await ensure_topics(node.bootstrap, deployment.topic_prefix)
+        own = dataclasses.replace(deployment, kafka_bootstrap=node.bootstrap)
+        catalog = service_process(own, "catalog", auth_secret=auth_secret).start()
+        catalog.wait_healthy()
+        account, before, after = uuid4(), uuid4(), uuid4()
+        async with Bus(node.bootstrap, own.topic_prefix) as bus:
+            await bus.send(facts.capture(account, uuid4(), before), subject=before, tenant=account)
+            await bus.read("CaptureAccepted", lambda rs: len(rs) >= 1, key=str(before))
+
+        await asyncio.to_thread(kafka.stop, node)
+        # Committed while the broker is down: the relay must keep it and send it later.
+        pool = await create_pool(own.dsns["catalog"], "catalog")
+        try:
+            messaging = Messaging(pool, source="/ims/catalog", topic_prefix=own.topic_prefix)
+            async with messaging.unit_of_work() as uow:
+                queued = await uow.emit(
+                    CaptureProgressed(image_id=before, account_id=account, percent=50),
+                    aggregate_type="image",
+                    aggregate_id=str(before),
+                    tenant=str(account),
+                )
+        finally:
+            await pool.close()
+        await asyncio.sleep(5)  # the service sees the outage: reconnects, relay retries
+        await asyncio.to_thread(kafka.wait_ready, node, kafka.start(node))
+
+        async with Bus(node.bootstrap, own.topic_prefix) as bus:
+            progressed = await bus.read(
+                "CaptureProgressed", lambda rs: len(rs) >= 1, key=str(before), timeout=120
+            )
+            await bus.send(facts.capture(account, uuid4(), after), subject=after, tenant=account)
+            accepted_after = await bus.read(
+                "CaptureAccepted", lambda rs: len(rs) >= 1, key=str(after), timeout=120
+            )
+            accepted_before = await bus.read(
+                "CaptureAccepted", lambda rs: len(rs) >= 1, key=str(before)
+            )
+        assert [body(r)["id"] for r in progressed] == [str(queued.id)]
+        assert len(accepted_after) == 1
+        assert len(accepted_before) == 1
+        assert catalog.proc is not None
+        assert catalog.proc.poll() is None, "the service kept running through the outage"
+    finally:
+        if catalog is not None:
+            catalog.stop()
+        await asyncio.to_thread(kafka.stop, node)
