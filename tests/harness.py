@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from deploy.stack.services import ServiceLaunch
 from schemas.envelope import Envelope
 from schemas.events import Event
 from services.common.auth import issue_token
@@ -117,27 +118,26 @@ class ServiceProcess:
 
 
 def service_process(stack: TestStack, name: str, *, auth_secret: str) -> ServiceProcess:
-    prefix = stack.topic_prefix
-    port = free_port()
-    data_dir = stack.tmp_dir / f"{prefix}{name}"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/root"),
-        "IMS_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
-        "IMS_DATABASE_URL": stack.dsns[name],
-        "IMS_TOPIC_PREFIX": prefix,
-        "IMS_HTTP_PORT": str(port),
-        "IMS_DATA_DIR": str(data_dir),
-        "IMS_AUTH_SECRET": auth_secret,
-        "IMS_IMAGE_STORE": str(stack.tmp_dir / "images"),
-        "IMS_LOG_JSON": "true",
+    """One service of ``stack``, configured as ``ims-stack`` configures it, on a free port."""
+    launch = ServiceLaunch(
+        name=name,
+        kafka_bootstrap=stack.kafka_bootstrap,
+        database_url=stack.dsns[name],
+        topic_prefix=stack.topic_prefix,
+        http_port=free_port(),
+        home=stack.tmp_dir / f"{stack.topic_prefix}{name}",
+        auth_secret=auth_secret,
+        image_store=stack.tmp_dir / "images" if name == "capture" else None,
+    )
+    launch.data_dir.mkdir(parents=True, exist_ok=True)
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root")}
+    env = launch.env(base) | {
         # Short, so the failure paths of the tests do not wait long for lagging host facts.
         "IMS_HOST_FACTS_GRACE_SECONDS": "3",
         # Short, so a crashed instance's partitions move to its successor quickly.
         "IMS_KAFKA_SESSION_TIMEOUT_SECONDS": "6",
     }
-    return ServiceProcess(name, env, stack.tmp_dir / f"{prefix}{name}.log", port)
+    return ServiceProcess(name, env, launch.log, launch.http_port)
 
 
 class Bus:
