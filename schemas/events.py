@@ -36,6 +36,13 @@ class Event(BaseModel):
         return f"{EVENT_TYPE_PREFIX}{cls.NAME}.v{cls.VERSION}"
 
 
+# --- aggregates: the Kafka key and the ``subject`` of each event say which one ----------
+
+IMAGE = "image"
+HOST = "host"
+ACCOUNT = "account"
+INBOX = "inbox"
+
 # --- parts -----------------------------------------------------------------------------
 
 OsFamily = Literal["linux", "windows"]
@@ -240,8 +247,22 @@ class OwnerNotified(Event):
 # --- dead letters -----------------------------------------------------------------------
 
 
+class KafkaHeader(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    key: str
+    value_base64: str | None = None
+
+
+DEAD_LETTER_VALUE_MAX = 64 * 1024
+
+
 class DeadLetter(Event):
-    """A record a consumer could not process, kept whole for an operator."""
+    """A record a consumer could not process, kept for an operator.
+
+    The original value is kept whole up to 64 KiB; a larger one is cut there
+    (``value_truncated``), with its size and SHA-256, so a dead letter always fits on Kafka.
+    """
 
     NAME = "DeadLetter"
     DESCRIPTION = "A record that could not be processed, with the reason and the original bytes."
@@ -250,9 +271,13 @@ class DeadLetter(Event):
     topic: str
     partition: int
     offset: int
+    event_id: UUID | None = Field(default=None, description="The record's own id, if readable")
     key_base64: str | None = None
     value_base64: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    value_size: int = Field(ge=0, description="Bytes of the original value")
+    value_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    value_truncated: bool = False
+    headers: list[KafkaHeader] = Field(default_factory=list)
     reason: str
     error_type: str
     failed_at: AwareDatetime

@@ -128,6 +128,8 @@ def service_process(stack: TestStack, name: str, *, auth_secret: str) -> Service
         home=stack.tmp_dir / f"{stack.topic_prefix}{name}",
         auth_secret=auth_secret,
         image_store=stack.tmp_dir / "images" if name == "capture" else None,
+        # The tests' disk files are in their tmp_path dirs, all below pytest's base temp.
+        block_storage=stack.tmp_dir.parent if name == "capture" else None,
     )
     launch.data_dir.mkdir(parents=True, exist_ok=True)
     base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root")}
@@ -162,9 +164,17 @@ class Bus:
     def topic(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    async def send_raw(self, name: str, key: str, value: bytes) -> None:
+    async def send_raw(
+        self,
+        name: str,
+        key: str,
+        value: bytes,
+        headers: list[tuple[str, bytes | None]] | None = None,
+    ) -> None:
         assert self._producer is not None
-        await self._producer.send_and_wait(self.topic(name), value=value, key=key.encode())
+        await self._producer.send_and_wait(
+            self.topic(name), value=value, key=key.encode(), headers=headers
+        )
 
     async def send(
         self, data: Event, *, subject: UUID, tenant: UUID, sequence: int = 1, source: str = "/test"

@@ -58,15 +58,23 @@ def up(
     topic_prefix: Annotated[str, typer.Option(envvar="IMS_TOPIC_PREFIX")] = "",
 ) -> None:
     """Start everything (idempotent: what already runs is kept)."""
-    cfg = StackConfig(_state_dir(state_dir), kafka_port, controller_port, pg_port, database,
-                      topic_prefix, http_ports=_http_ports())
+    cfg = StackConfig(
+        _state_dir(state_dir),
+        kafka_port,
+        controller_port,
+        pg_port,
+        database,
+        topic_prefix,
+        http_ports=_http_ports(),
+    )
     started = time.monotonic()
     try:
         state = stack_ops.up(cfg, with_services=not no_services, say=_say)
     except StackError as exc:
         raise _fail(exc) from exc
-    console.print(f"[green]up[/green] in {time.monotonic() - started:.1f}s "
-                  f"(state: {cfg.state_file})")
+    console.print(
+        f"[green]up[/green] in {time.monotonic() - started:.1f}s (state: {cfg.state_file})"
+    )
     _print_status(Path(state.state_dir))
 
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from deploy.stack.process import StackError
+from deploy.stack.stack import block_storage_dir
 from deploy.stack.state import StackState
 from schemas.events import (
     AccountChanged,
@@ -82,7 +83,7 @@ def run_demo(state: StackState) -> None:
     catalog = state.service_url("catalog")
     if not catalog:
         raise StackError("the catalog is not running: run `ims-stack up` first")
-    disks = state.path / "demo" / "disks"
+    disks = block_storage_dir(state.path)
     asyncio.run(_publish(state, disks))
     alice = demo_id("account:alice")
     image_id = demo_id(f"image:alice:{IMAGE_NAME}")

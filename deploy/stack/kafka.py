@@ -99,8 +99,15 @@ def ensure_jars(jar_dir: Path, pom: Path | None = None, timeout_s: float = 900.0
         staging = jar_dir.with_name(jar_dir.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         process.run_checked(
-            ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-             f"-DoutputDirectory={staging}"],
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={staging}",
+            ],
             "fetching the Kafka jars with Maven",
             timeout_s,
         )
@@ -183,13 +190,22 @@ def ensure_formatted(node: KafkaNode) -> str:
     shutil.rmtree(node.data_dir, ignore_errors=True)
     cluster_id = _new_cluster_id()
     process.run_checked(
-        _java_argv(node, "kafka.tools.StorageTool", "format", "--standalone",
-                   "-t", cluster_id, "-c", str(node.properties)),
+        _java_argv(
+            node,
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "-t",
+            cluster_id,
+            "-c",
+            str(node.properties),
+        ),
         "formatting the Kafka storage",
         120.0,
     )
-    record.write_text(json.dumps({"cluster_id": cluster_id,
-                                  "controller_port": node.controller_port}) + "\n")
+    record.write_text(
+        json.dumps({"cluster_id": cluster_id, "controller_port": node.controller_port}) + "\n"
+    )
     return cluster_id
 
 

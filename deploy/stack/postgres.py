@@ -30,8 +30,9 @@ def find_bin_dir() -> Path | None:
     if (preferred / "initdb").exists():
         return preferred
     found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-               default=None)
+    return max(
+        found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0, default=None
+    )
 
 
 def ensure_installed() -> Path:
@@ -46,8 +47,12 @@ def ensure_installed() -> Path:
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     process.run_checked(["apt-get", "update"], "apt-get update", 600.0, env=env)
-    process.run_checked(["apt-get", "install", "-y", "--no-install-recommends",
-                         f"postgresql-{PG_VERSION}"], "installing PostgreSQL", 900.0, env=env)
+    process.run_checked(
+        ["apt-get", "install", "-y", "--no-install-recommends", f"postgresql-{PG_VERSION}"],
+        "installing PostgreSQL",
+        900.0,
+        env=env,
+    )
     found = find_bin_dir()
     if found is None:
         raise StackError(f"postgresql-{PG_VERSION} installed but initdb is still missing")
@@ -129,27 +134,42 @@ def ensure_initialised(node: PostgresNode, admin_password: str) -> None:
     _write_owned(pwfile, admin_password + "\n")
     try:
         process.run_checked(
-            [*as_server_user(), str(node.bin_dir / "initdb"), "-D", str(node.data_dir),
-             "-U", "postgres", "--auth=scram-sha-256", f"--pwfile={pwfile}",
-             "-E", "UTF8", "--locale=C"],
+            [
+                *as_server_user(),
+                str(node.bin_dir / "initdb"),
+                "-D",
+                str(node.data_dir),
+                "-U",
+                "postgres",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
             "initdb",
             180.0,
         )
     finally:
         pwfile.unlink(missing_ok=True)
     with (node.data_dir / "postgresql.conf").open("a") as conf:
-        conf.write("\n# Written by deploy/stack at every start (port, listen address).\n"
-                   "include_if_exists = 'ims.conf'\n")
+        conf.write(
+            "\n# Written by deploy/stack at every start (port, listen address).\n"
+            "include_if_exists = 'ims.conf'\n"
+        )
 
 
 def _write_runtime_conf(node: PostgresNode) -> None:
     # TCP on 127.0.0.1 only; no unix socket (its path length limit bites in deep CI dirs).
-    _write_owned(node.data_dir / "ims.conf", (
-        "listen_addresses = '127.0.0.1'\n"
-        f"port = {node.port}\n"
-        "unix_socket_directories = ''\n"
-        "max_connections = 200\n"
-    ))
+    _write_owned(
+        node.data_dir / "ims.conf",
+        (
+            "listen_addresses = '127.0.0.1'\n"
+            f"port = {node.port}\n"
+            "unix_socket_directories = ''\n"
+            "max_connections = 200\n"
+        ),
+    )
 
 
 def running_pid(node: PostgresNode) -> int | None:
@@ -165,8 +185,18 @@ def start(node: PostgresNode, timeout_s: float = 90.0) -> int:
     _write_runtime_conf(node)
     try:
         process.run_checked(
-            [*as_server_user(), str(node.bin_dir / "pg_ctl"), "start", "-D", str(node.data_dir),
-             "-l", str(node.log), "-w", "-t", str(int(timeout_s))],
+            [
+                *as_server_user(),
+                str(node.bin_dir / "pg_ctl"),
+                "start",
+                "-D",
+                str(node.data_dir),
+                "-l",
+                str(node.log),
+                "-w",
+                "-t",
+                str(int(timeout_s)),
+            ],
             "starting PostgreSQL",
             timeout_s + 15,
         )
@@ -213,8 +243,18 @@ def stop(node: PostgresNode, timeout_s: float = 60.0) -> bool:
         return False
     try:
         process.run_checked(
-            [*as_server_user(), str(node.bin_dir / "pg_ctl"), "stop", "-D", str(node.data_dir),
-             "-m", "fast", "-w", "-t", str(int(timeout_s))],
+            [
+                *as_server_user(),
+                str(node.bin_dir / "pg_ctl"),
+                "stop",
+                "-D",
+                str(node.data_dir),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                str(int(timeout_s)),
+            ],
             "stopping PostgreSQL",
             timeout_s + 15,
         )

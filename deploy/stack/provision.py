@@ -61,14 +61,22 @@ async def provision(
             role = role_name(database, service)
             exists = await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
             verb = "ALTER" if exists else "CREATE"
-            await _ddl(admin, f"{verb} ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                       "PASSWORD %L", role, role_password(secret, role))
+            await _ddl(
+                admin,
+                f"{verb} ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L",
+                role,
+                role_password(secret, role),
+            )
     finally:
         await admin.close()
     await _lock_down(_admin_dsn_for(admin_dsn, database), database, names)
     return {
-        s: _with_credentials(admin_dsn, role_name(database, s),
-                             role_password(secret, role_name(database, s)), database)
+        s: _with_credentials(
+            admin_dsn,
+            role_name(database, s),
+            role_password(secret, role_name(database, s)),
+            database,
+        )
         for s in names
     }
 

@@ -26,6 +26,7 @@ class ServiceLaunch:
     home: Path  # <state dir>/services/<name>: data dir, log, pid file
     auth_secret: str
     image_store: Path | None = None  # capture only
+    block_storage: Path | None = None  # capture only
     log_json: bool = True
     python: str = sys.executable
 
@@ -67,17 +68,25 @@ class ServiceLaunch:
         }
         if self.image_store is not None:
             env["IMS_IMAGE_STORE"] = str(self.image_store)
+        if self.block_storage is not None:
+            env["IMS_BLOCK_STORAGE"] = str(self.block_storage)
         return env
 
 
 def migrate(launch: ServiceLaunch, base_env: dict[str, str], timeout_s: float = 120.0) -> None:
     """Apply the service's migrations (its own schema only); output goes to its log."""
     launch.data_dir.mkdir(parents=True, exist_ok=True)
-    if launch.image_store is not None:
-        launch.image_store.mkdir(parents=True, exist_ok=True)
+    for directory in (launch.image_store, launch.block_storage):
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
     try:
-        out = process.run_checked(launch.argv("migrate"), f"migrating {launch.name}", timeout_s,
-                                  env=launch.env(base_env), cwd=repo_root())
+        out = process.run_checked(
+            launch.argv("migrate"),
+            f"migrating {launch.name}",
+            timeout_s,
+            env=launch.env(base_env),
+            cwd=repo_root(),
+        )
     except StackError as exc:
         _append(launch.log, str(exc))
         raise
@@ -94,8 +103,9 @@ def start(launch: ServiceLaunch, base_env: dict[str, str]) -> int:
     pid = running_pid(launch)
     if pid is not None:
         return pid
-    return process.start_detached(launch.argv("run"), launch.log, launch.pid_file,
-                                  env=launch.env(base_env), cwd=repo_root())
+    return process.start_detached(
+        launch.argv("run"), launch.log, launch.pid_file, env=launch.env(base_env), cwd=repo_root()
+    )
 
 
 def wait_healthy(launch: ServiceLaunch, pid: int, timeout_s: float = 60.0) -> None:
@@ -103,13 +113,17 @@ def wait_healthy(launch: ServiceLaunch, pid: int, timeout_s: float = 60.0) -> No
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not process.exists(pid):
-            raise StackError(f"{launch.name} exited during startup; log {launch.log}:\n"
-                             f"{process.tail(launch.log)}")
+            raise StackError(
+                f"{launch.name} exited during startup; log {launch.log}:\n"
+                f"{process.tail(launch.log)}"
+            )
         if healthy(launch.url):
             return
         time.sleep(0.5)
-    raise StackError(f"{launch.name}: {launch.url}/healthz not 200 after {timeout_s:.0f}s; "
-                     f"log {launch.log}:\n{process.tail(launch.log)}")
+    raise StackError(
+        f"{launch.name}: {launch.url}/healthz not 200 after {timeout_s:.0f}s; "
+        f"log {launch.log}:\n{process.tail(launch.log)}"
+    )
 
 
 def healthy(url: str) -> bool:

@@ -23,6 +23,11 @@ def _quiet(_: str) -> None:
     pass
 
 
+def block_storage_dir(state_dir: Path) -> Path:
+    """Where the local stack's hosts keep their disk files (ECS's block storage)."""
+    return state_dir / "block-storage"
+
+
 def kafka_node(cfg: StackConfig) -> kafka.KafkaNode:
     return kafka.KafkaNode(cfg.kafka_dir, cfg.jar_dir, cfg.kafka_port, cfg.controller_port)
 
@@ -43,8 +48,9 @@ def start_infra(cfg: StackConfig, say: Say = _quiet) -> StackState:
     knode = kafka_node(cfg)
     kpid = kafka.start(knode)  # boots in the background while PostgreSQL starts
     cluster_id = kafka.ensure_formatted(knode)
-    state.kafka = KafkaState(knode.bootstrap, knode.port, knode.controller_port, kpid,
-                             str(knode.log), cluster_id)
+    state.kafka = KafkaState(
+        knode.bootstrap, knode.port, knode.controller_port, kpid, str(knode.log), cluster_id
+    )
     state.save()
 
     say("postgres: starting")
@@ -71,7 +77,8 @@ def up(cfg: StackConfig, with_services: bool = True, say: Say = _quiet) -> Stack
     state.save()
     say("kafka: topics")
     state.topics = run_sync(
-        lambda: ensure_topics(bootstrap, cfg.topic_prefix, cfg.replication_factor))
+        lambda: ensure_topics(bootstrap, cfg.topic_prefix, cfg.replication_factor)
+    )
     state.save()
     if with_services:
         start_services(cfg, state, say)
@@ -88,6 +95,7 @@ def service_launch(cfg: StackConfig, state: StackState, name: str) -> services.S
         home=cfg.services_dir / name,
         auth_secret=state.auth_secret(),
         image_store=cfg.state_dir / "images" if name == "capture" else None,
+        block_storage=block_storage_dir(cfg.state_dir) if name == "capture" else None,
         log_json=os.environ.get("IMS_LOG_JSON", "true").lower() not in ("0", "false", "no"),
     )
 
@@ -101,8 +109,9 @@ def start_services(cfg: StackConfig, state: StackState, say: Say = _quiet) -> No
             services.migrate(launch, base_env)
     for launch in launches:
         pid = services.start(launch, base_env)
-        state.services[launch.name] = ServiceState(launch.name, pid, launch.http_port,
-                                                   launch.url, str(launch.log))
+        state.services[launch.name] = ServiceState(
+            launch.name, pid, launch.http_port, launch.url, str(launch.log)
+        )
         state.save()
     for launch in launches:
         say(f"{launch.name}: waiting for {launch.url}/healthz")
@@ -119,8 +128,9 @@ def down(state_dir: Path, say: Say = _quiet) -> StackState | None:
             say(f"{name}: stopped")
     state.services = {}
     if state.kafka is not None:
-        node = kafka.KafkaNode(state_dir / "kafka", Path(), state.kafka.port,
-                               state.kafka.controller_port)
+        node = kafka.KafkaNode(
+            state_dir / "kafka", Path(), state.kafka.port, state.kafka.controller_port
+        )
         if kafka.stop(node):
             say("kafka: stopped")
         state.kafka.pid = None
@@ -184,8 +194,9 @@ def status(state_dir: Path) -> list[ComponentStatus]:
         data = Path(state.postgres.home) / "data"
         pid = process.read_pid(data / "postmaster.pid")
         alive = process.is_alive(pid, str(data))
-        rows.append(ComponentStatus("postgres", pid, state.postgres.port, alive,
-                                    state.postgres.log))
+        rows.append(
+            ComponentStatus("postgres", pid, state.postgres.port, alive, state.postgres.log)
+        )
     for name, svc in state.services.items():
         pid = process.read_pid(state_dir / "services" / name / "service.pid")
         alive = process.is_alive(pid, f"services.{name}")

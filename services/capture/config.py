@@ -11,6 +11,10 @@ from services.common.settings import ServiceSettings
 
 class CaptureSettings(ServiceSettings):
     image_store: Path = Field(description="Directory of the image store (IMS_IMAGE_STORE)")
+    block_storage: Path = Field(
+        description="Where hosts' disk files live (IMS_BLOCK_STORAGE): capture reads only "
+        "regular files below it, whatever path an event names"
+    )
     host_facts_grace_seconds: float = Field(
         default=15.0,
         ge=0,

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.envelope import Envelope
-from schemas.events import CaptureAccepted, HostChanged
+from schemas.events import HOST, IMAGE, CaptureAccepted, HostChanged
 from services.capture import store
 from services.common.consumer import Handler
 from services.common.uow import UnitOfWork
-
-IMAGE = "image"
-HOST = "host"
 
 
 async def on_host_changed(uow: UnitOfWork, event: Envelope[Any]) -> None:

@@ -13,7 +13,7 @@ NAME = "capture"
 
 
 def build(settings: CaptureSettings) -> ServiceDefinition:
-    images = ImageStore(settings.image_store)
+    images = ImageStore(settings.image_store, settings.block_storage)
 
     async def run_worker(messaging: Messaging) -> None:
         worker = CaptureWorker(

@@ -118,6 +118,7 @@ async def defer_job(conn: Conn, image_id: UUID, owner: UUID, seconds: float) -> 
     await conn.execute(
         """
         UPDATE capture_jobs SET status = 'queued', lease_owner = NULL,
+            attempts = attempts - 1,  -- waiting for host facts is not a failed attempt
             lease_until = now() + make_interval(secs => $3), updated_at = now()
         WHERE image_id = $1 AND lease_owner = $2
         """,

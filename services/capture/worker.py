@@ -2,22 +2,21 @@
 
 A job is claimed with a lease in this worker's name (``FOR UPDATE SKIP LOCKED``), so several
 capture processes share the queue, and a job whose worker died is taken again once its
-lease runs out. The lease is renewed while the disk is copied; a worker that finds its
-lease taken over stops and announces nothing. The image file is written atomically; the
-job's outcome and the event announcing it commit in one transaction, after checking under
-a row lock that the host did not change meanwhile (K2).
+lease runs out. A heartbeat renews the lease while the disk is copied; a worker that finds
+its lease taken over stops, discards its copy and announces nothing. The copy is published
+(renamed into place) in the same transaction that records the outcome and queues the event
+announcing it, after checking under a row lock that the host did not change meanwhile (K2).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from uuid import uuid4
 
 import structlog
 
 from schemas.envelope import utc_now
-from schemas.events import CaptureFailed, CaptureProgressed, ImageReady, ImageSource
+from schemas.events import IMAGE, CaptureFailed, CaptureProgressed, ImageReady, ImageSource
 from services.capture import store
 from services.capture.domain import (
     HOST_CHANGED,
@@ -28,17 +27,18 @@ from services.capture.domain import (
     min_memory_mb,
     refusal_for,
 )
-from services.capture.image_store import DiskUnreadable, ImageStore, StoredImage
-from services.common.db import is_transient
+from services.capture.image_store import DiskUnreadable, ImageStore, StagedImage
+from services.common.failures import is_transient
 from services.common.retry import retry_forever
 from services.common.uow import Messaging, UnitOfWork
 
 _log = structlog.get_logger(__name__)
 
-IMAGE = "image"
 HOST_FACTS_RECHECK_SECONDS = 1.0
 MAX_ATTEMPTS = 5
 TOO_MANY_ATTEMPTS = Refusal("internal_error", "多次尝试创建镜像均未完成，镜像创建失败。")
+# What the tenant reads; the details (paths, errno) go to the log, not to the tenant.
+DISK_UNREADABLE = Refusal("disk_unreadable", "无法读取云主机系统盘，镜像创建失败。")
 
 
 class LeaseLost(Exception):
@@ -83,8 +83,9 @@ class _Capture:
         self._w = worker
         self._job = job
         self._log = _log.bind(image_id=str(job.image_id), attempt=job.attempts)
-        self._renewed_at = time.monotonic()
+        self._percent = 0
         self._reported_step = -1
+        self._lease_lost = False
 
     async def run(self) -> None:
         job = self._job
@@ -98,10 +99,12 @@ class _Capture:
             return
         assert host is not None
         self._log.info("capture.started", host_id=str(host.host_id))
+        heartbeat = asyncio.create_task(self._keep_lease())
         try:
-            stored = await self._w._images.capture(job.image_id, host.system_disk, self._progress)
+            staged = await self._w._images.stage(job.image_id, host.system_disk, self._progress)
         except DiskUnreadable as exc:
-            await self._fail(Refusal("disk_unreadable", f"无法读取云主机系统盘：{exc}"))
+            self._log.warning("capture.disk_unreadable", detail=str(exc))
+            await self._fail(DISK_UNREADABLE)
             return
         except LeaseLost:
             self._log.warning("capture.lease_lost")
@@ -110,9 +113,15 @@ class _Capture:
             if is_transient(exc):
                 raise  # the job stays leased to us, then to whoever takes it next
             self._log.exception("capture.crashed")  # a bug: fail cleanly, not forever
-            await self._fail(Refusal("internal_error", f"内部错误：{type(exc).__name__}"))
+            await self._fail(Refusal("internal_error", f"内部错误（{type(exc).__name__}）。"))
             return
-        await self._complete(host, stored)
+        finally:
+            heartbeat.cancel()
+        if self._lease_lost:
+            self._w._images.discard(staged)
+            self._log.warning("capture.lease_lost")
+            return
+        await self._complete(host, staged)
 
     async def _refuse_or_wait(self, refusal: Refusal) -> None:
         """Host facts travel on another topic and may lag the request: wait a little for
@@ -125,32 +134,49 @@ class _Capture:
         else:
             await self._fail(refusal)
 
+    async def _keep_lease(self) -> None:
+        """Renew the lease every third of its time for as long as the copy runs, fsync
+        included; note when another worker has taken the job over."""
+        job = self._job
+        while not self._lease_lost:
+            await asyncio.sleep(self._w._lease / 3)
+            try:
+                async with self._w._pool.acquire() as conn:
+                    renewed = await store.renew_lease(
+                        conn, job.image_id, self._w._owner, self._percent, self._w._lease
+                    )
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                self._log.warning("capture.lease_renewal_failed", error=repr(exc))
+                continue
+            self._lease_lost = not renewed
+
     async def _progress(self, copied: int, total: int) -> None:
-        """Renew the lease well before it runs out; report every 10 %."""
-        percent = copied * 100 // total if total else 100
-        step = percent // 10
-        due = time.monotonic() - self._renewed_at > self._w._lease / 3
-        if step == self._reported_step and not due:
+        """Report every 10 %; stop the copy once the job is someone else's."""
+        if self._lease_lost:
+            raise LeaseLost(str(self._job.image_id))
+        self._percent = copied * 100 // total if total else 100
+        step = self._percent // 10
+        if step == self._reported_step:
             return
         job = self._job
         async with self._w._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
             if not await store.renew_lease(
-                uow.conn, job.image_id, self._w._owner, percent, self._w._lease
+                uow.conn, job.image_id, self._w._owner, self._percent, self._w._lease
             ):
                 raise LeaseLost(str(job.image_id))
-            if step != self._reported_step:
-                await uow.emit(
-                    CaptureProgressed(
-                        image_id=job.image_id, account_id=job.account_id, percent=percent
-                    ),
-                    aggregate_type=IMAGE,
-                    aggregate_id=str(job.image_id),
-                    tenant=str(job.account_id),
-                )
-        self._renewed_at = time.monotonic()
+            await uow.emit(
+                CaptureProgressed(
+                    image_id=job.image_id, account_id=job.account_id, percent=self._percent
+                ),
+                aggregate_type=IMAGE,
+                aggregate_id=str(job.image_id),
+                tenant=str(job.account_id),
+            )
         self._reported_step = step
 
-    async def _complete(self, started: Host, stored: StoredImage) -> None:
+    async def _complete(self, started: Host, staged: StagedImage) -> None:
         job = self._job
         async with self._w._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
             # FOR SHARE: a HostChanged for this host waits until this outcome is decided.
@@ -158,11 +184,16 @@ class _Capture:
                 "SELECT * FROM hosts WHERE host_id = $1 FOR SHARE", job.host_id
             )
             if changed_during_capture(started, Host.from_row(row) if row else None):
+                self._w._images.discard(staged)
                 await self._record_failure(uow, HOST_CHANGED)
                 return
             if not await store.finish_job(uow.conn, job.image_id, owner=self._w._owner):
+                self._w._images.discard(staged)
                 self._log.warning("capture.lease_lost")
                 return
+            # Published only now that the job is ours to finish; if the commit fails, the
+            # next attempt publishes its own copy over this one.
+            await asyncio.to_thread(self._w._images.publish, staged)
             await uow.emit(
                 ImageReady(
                     image_id=job.image_id,
@@ -173,18 +204,18 @@ class _Capture:
                     os=started.os,
                     system_disk_gb=started.system_disk.size_gb,
                     min_memory_mb=min_memory_mb(started.os),
-                    disk_format=stored.disk_format,
-                    size_bytes=stored.size_bytes,
-                    virtual_size_bytes=stored.virtual_size_bytes,
-                    checksum_sha256=stored.checksum_sha256,
-                    location=stored.location,
+                    disk_format=staged.disk_format,
+                    size_bytes=staged.size_bytes,
+                    virtual_size_bytes=staged.virtual_size_bytes,
+                    checksum_sha256=staged.checksum_sha256,
+                    location=staged.location,
                     finished_at=utc_now(),
                 ),
                 aggregate_type=IMAGE,
                 aggregate_id=str(job.image_id),
                 tenant=str(job.account_id),
             )
-        self._log.info("capture.finished", size_bytes=stored.size_bytes)
+        self._log.info("capture.finished", size_bytes=staged.size_bytes)
 
     async def _fail(self, refusal: Refusal) -> None:
         async with self._w._messaging.unit_of_work(correlation_id=self._job.correlation_id) as uow:
@@ -202,7 +233,7 @@ class _Capture:
             self._log.warning("capture.lease_lost")
             return
         # A failed capture keeps nothing, also not what an earlier attempt left behind.
-        self._w._images.remove(job.image_id)
+        await asyncio.to_thread(self._w._images.remove, job.image_id)
         await uow.emit(
             CaptureFailed(
                 image_id=job.image_id,

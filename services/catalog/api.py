@@ -116,7 +116,7 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
         tab: Annotated[Literal["public", "private"], Query()] = "private",
         status: ImageStatus | None = None,
         os_family: Literal["windows", "linux"] | None = None,
-        name: Annotated[str | None, Query(max_length=128)] = None,
+        name: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
     ) -> ImagePage:

@@ -6,6 +6,7 @@ from typing import Any
 
 from schemas.envelope import Envelope
 from schemas.events import (
+    IMAGE,
     CaptureAccepted,
     CaptureFailed,
     CaptureProgressed,
@@ -14,22 +15,20 @@ from schemas.events import (
 )
 from services.catalog import store
 from services.common.consumer import Handler
+from services.common.failures import Rejected
 from services.common.uow import UnitOfWork
-
-IMAGE = "image"
-
-
-class TenantMismatch(Exception):
-    """The envelope's tenant is not the account the request is for: refused, dead-lettered."""
 
 
 async def on_capture_requested(uow: UnitOfWork, event: Envelope[Any]) -> None:
     request: CaptureRequested = event.data
     if event.tenant != str(request.account_id):
-        raise TenantMismatch(
+        raise Rejected(
             f"tenant {event.tenant} may not request images for account {request.account_id}"
         )
     if not await store.insert_creating(uow.conn, request, event.time):
+        existing = await store.get_image(uow.conn, request.image_id)
+        if existing is None or existing.owner_account_id != request.account_id:
+            raise Rejected(f"image id {request.image_id} is taken by another image")
         return  # the same image requested again: it already exists, one effect only
     await uow.emit(
         CaptureAccepted(

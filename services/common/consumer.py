@@ -7,9 +7,11 @@ move on (the offset is committed after the database commit). Outcomes:
 - handled: the effect is committed;
 - duplicate: the inbox already holds this event id, nothing happens again;
 - dead-lettered: the record can never be processed (not a CloudEvent, an unknown or
-  unexpected type, a body that breaks its schema, a handler that refused it): it is parked
-  on the dead-letter topic, with the reason and the original bytes, and the stream goes on;
-- any other failure (database or broker unreachable, a missing table, a failure while
+  unexpected type, a body that breaks its schema, a handler that raised ``Rejected``, data
+  the database refuses), or an unexpected handler error persisted through
+  ``UNEXPECTED_TRIES`` tries: it is parked on the dead-letter topic, with the reason and
+  the original bytes, and the stream goes on;
+- a transient failure (database or broker unreachable, a missing table, a failure while
   dead-lettering) is retried with backoff for as long as it takes: the record is never
   acknowledged before its effect or its dead letter is committed.
 
@@ -20,8 +22,9 @@ record whose agent raised, which would silently lose it.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -29,11 +32,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import structlog
 
 from schemas.envelope import Envelope, utc_now
-from schemas.events import DeadLetter, Event
+from schemas.events import DEAD_LETTER_VALUE_MAX, DeadLetter, Event, KafkaHeader
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.codec import InvalidEvent, decode
-from services.common.db import is_transient
 from services.common.failpoints import failpoint
+from services.common.failures import Rejected, is_bad_data, is_transient
 from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_HANDLED
 from services.common.retry import retry_forever
 from services.common.uow import Messaging, UnitOfWork
@@ -41,6 +44,11 @@ from services.common.uow import Messaging, UnitOfWork
 _log = structlog.get_logger(__name__)
 
 Handler = Callable[[UnitOfWork, Envelope[Any]], Awaitable[None]]
+
+DEAD_LETTER = "dead_letter"
+# An unexpected handler error (not transient, not a refusal) is tried this often before the
+# record is parked: a bug must not stall a partition for ever, nor park on its first blip.
+UNEXPECTED_TRIES = 5
 
 
 class Outcome(Enum):
@@ -58,7 +66,8 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: Mapping[str, bytes] = field(default_factory=dict)
+    # Kafka headers may repeat a key and may have no value.
+    headers: tuple[tuple[str, bytes | None], ...] = ()
 
     @property
     def position_id(self) -> UUID:
@@ -81,8 +90,19 @@ class EventProcessor:
         self._backoff = backoff
 
     async def process(self, record: Record) -> Outcome:
+        unexpected = 0
+
+        async def attempt() -> Outcome:
+            nonlocal unexpected
+            try:
+                return await self._process_once(record, give_up=unexpected >= UNEXPECTED_TRIES)
+            except Exception as exc:
+                if not is_transient(exc):
+                    unexpected += 1
+                raise
+
         return await retry_forever(
-            lambda: self._process_once(record),
+            attempt,
             component=self._consumer,
             backoff=self._backoff,
             topic=record.topic,
@@ -90,22 +110,27 @@ class EventProcessor:
             offset=record.offset,
         )
 
-    async def _process_once(self, record: Record) -> Outcome:
+    async def _process_once(self, record: Record, *, give_up: bool) -> Outcome:
         try:
             envelope = decode(record.value)
-            handler = self._handlers.get(type(envelope.data))
-            if handler is None:
-                raise InvalidEvent(f"{envelope.type} is not expected by {self._consumer}")
         except InvalidEvent as exc:
             return await self._dead_letter(record, None, exc)
+        handler = self._handlers.get(type(envelope.data))
+        if handler is None:
+            unexpected_type = InvalidEvent(f"{envelope.type} is not expected by {self._consumer}")
+            return await self._dead_letter(record, envelope, unexpected_type)
         try:
             outcome = await self._handle(record, envelope, handler)
         except Exception as exc:
             if is_transient(exc):
-                raise  # retried by process(), never acknowledged
-            # A permanent failure of this record (the handler refused it): park it, move on.
-            _log.exception(
-                "consumer.handler_failed", consumer=self._consumer, event=str(envelope.id)
+                raise  # retried by process() for as long as it takes, never acknowledged
+            if not (isinstance(exc, Rejected) or is_bad_data(exc) or give_up):
+                raise  # unexpected (a bug?): retried a few times before it is parked
+            _log.warning(
+                "consumer.refused",
+                consumer=self._consumer,
+                event_id=str(envelope.id),
+                error=repr(exc),
             )
             return await self._dead_letter(record, envelope, exc)
         failpoint("consumer.after_commit")
@@ -128,15 +153,20 @@ class EventProcessor:
     ) -> Outcome:
         """Queue the record on the dead-letter topic, once, via the outbox."""
         event_id = envelope.id if envelope else record.position_id
+        value = record.value or b""
         letter = DeadLetter(
             consumer=self._consumer,
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
+            event_id=envelope.id if envelope else None,
             key_base64=_b64(record.key),
-            value_base64=_b64(record.value),
-            headers={k: v.decode(errors="replace") for k, v in record.headers.items()},
-            reason=str(exc) or type(exc).__name__,
+            value_base64=_b64(None if record.value is None else value[:DEAD_LETTER_VALUE_MAX]),
+            value_size=len(value),
+            value_sha256=hashlib.sha256(value).hexdigest() if record.value is not None else None,
+            value_truncated=len(value) > DEAD_LETTER_VALUE_MAX,
+            headers=[KafkaHeader(key=k, value_base64=_b64(v)) for k, v in record.headers],
+            reason=(str(exc) or type(exc).__name__)[:2000],
             error_type=type(exc).__name__,
             failed_at=utc_now(),
         )
@@ -145,7 +175,7 @@ class EventProcessor:
                 return Outcome.DUPLICATE
             await uow.emit(
                 letter,
-                aggregate_type="dead_letter",
+                aggregate_type=DEAD_LETTER,
                 aggregate_id=str(uuid5(event_id, self._consumer)),
                 tenant=envelope.tenant if envelope else "unknown",
             )

@@ -6,22 +6,6 @@ import json
 
 import asyncpg
 
-# SQLSTATE classes that say "this input is wrong": data exceptions and integrity violations.
-# Every other database error (connection, resources, operator intervention, a missing
-# table before migrations ran, ...) is about the environment and worth retrying: stalling
-# loses nothing, while dead-lettering would park good events.
-_PERMANENT_SQLSTATE_CLASSES = frozenset({"22", "23"})
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether retrying later may succeed: the database or the network, not the input."""
-    if isinstance(exc, OSError | TimeoutError | asyncpg.exceptions.InterfaceError):
-        return True
-    if isinstance(exc, asyncpg.PostgresError):
-        sqlstate = getattr(exc, "sqlstate", None) or ""
-        return sqlstate[:2] not in _PERMANENT_SQLSTATE_CLASSES
-    return False
-
 
 async def create_pool(
     dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -11,6 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+
+_log = structlog.get_logger(__name__)
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
@@ -56,6 +59,11 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         return problem(422, "Invalid request", "The request does not match the API.", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("http.unexpected", path=request.url.path, exc_info=exc)
+        return problem(500, "Internal Server Error", "An unexpected error occurred.")
 
     return app
 

@@ -17,6 +17,7 @@ CREATE TABLE outbox (
     sent_at      timestamptz
 );
 CREATE INDEX outbox_unsent ON outbox (position) WHERE sent_at IS NULL;
+CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;  -- housekeeping
 
 -- One NOTIFY per inserting statement wakes the relay at once; it also polls, so a lost
 -- notification only delays, never loses, an event.
@@ -37,6 +38,7 @@ CREATE TABLE inbox (
     handled_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+CREATE INDEX inbox_handled ON inbox (handled_at);  -- housekeeping
 
 CREATE TABLE aggregate_versions (
     aggregate_type text   NOT NULL,

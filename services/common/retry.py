@@ -9,7 +9,7 @@ from typing import TypeVar
 import structlog
 
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
-from services.common.db import is_transient
+from services.common.failures import is_transient
 from services.common.metrics import TRANSIENT_RETRIES
 
 _log = structlog.get_logger(__name__)

@@ -93,8 +93,14 @@ def _agent_body(processor: EventProcessor) -> Any:
                     offset=message.offset,
                     key=message.key,
                     value=message.value,
-                    headers=dict(message.headers or {}),
+                    headers=_headers(message.headers),
                 )
             )
 
     return agent
+
+
+def _headers(raw: Any) -> tuple[tuple[str, bytes | None], ...]:
+    """faust hands headers over as a list of pairs or as a mapping, depending on its path."""
+    pairs = raw.items() if isinstance(raw, dict) else (raw or ())
+    return tuple((str(key), value) for key, value in pairs)

@@ -18,6 +18,14 @@ from schemas.envelope import Envelope
 from schemas.events import Event
 from schemas.topics import topic_name
 from services.common.codec import build_envelope, encode
+from services.common.failures import Rejected
+
+# Kafka's default limit is 1 MiB a record; leave room for the record's own overhead.
+MAX_EVENT_BYTES = 900 * 1024
+
+
+class EventTooLarge(Rejected):
+    """An event that Kafka would refuse; the change that emits it is refused instead."""
 
 
 class UnitOfWork:
@@ -103,13 +111,18 @@ class UnitOfWork:
             correlation_id=self._correlation_id,
             causation_id=self._causation_id,
         )
+        payload = encode(envelope)
+        if len(payload) > MAX_EVENT_BYTES:
+            # Caught here, in the transaction, rather than by the relay, where an event
+            # Kafka refuses would hold up every event behind it.
+            raise EventTooLarge(f"{data.NAME} of {len(payload)} bytes exceeds {MAX_EVENT_BYTES}")
         await self.conn.execute(
             "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ($1, $2, $3, $4)",
             envelope.id,
             # The physical topic: any relay of the service can send the row as it is.
             topic_name(data.NAME, self._topic_prefix),
             aggregate_id,
-            encode(envelope),
+            payload,
         )
         return envelope
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.envelope import Envelope
-from schemas.events import AccountChanged, ImageReady
+from schemas.events import ACCOUNT, IMAGE, AccountChanged, ImageReady
 from services.common.consumer import Handler
 from services.common.uow import UnitOfWork
 from services.sharing import store
@@ -16,13 +16,13 @@ from services.sharing import store
 
 async def on_account_changed(uow: UnitOfWork, event: Envelope[Any]) -> None:
     account: AccountChanged = event.data
-    if await uow.apply_version("account", str(account.account_id), event.sequence):
+    if await uow.apply_version(ACCOUNT, str(account.account_id), event.sequence):
         await store.upsert_account(uow.conn, account, event.time)
 
 
 async def on_image_ready(uow: UnitOfWork, event: Envelope[Any]) -> None:
     ready: ImageReady = event.data
-    if await uow.apply_version("image", str(ready.image_id), event.sequence):
+    if await uow.apply_version(IMAGE, str(ready.image_id), event.sequence):
         await store.upsert_ready_image(uow.conn, ready, event.time)
 
 

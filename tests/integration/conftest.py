@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -43,11 +44,10 @@ async def bus(stack: TestStack) -> AsyncIterator[Bus]:
         yield connected
 
 
-@pytest.fixture
-def deployment(stack: TestStack) -> Iterator[TestStack]:
-    """A deployment of its own (database, roles, topics, so consumer groups too), for a
-    test that kills or restarts services: it runs its own service processes there, beside
-    the shared ones, without either seeing the other's data."""
+@contextmanager
+def own_deployment(stack: TestStack) -> Iterator[TestStack]:
+    """A deployment of its own (database, roles, topics, so consumer groups too), beside
+    the shared one, without either seeing the other's data."""
     token = secrets.token_hex(3)
     database, prefix = f"{stack.database}_{token}", f"{stack.topic_prefix}{token}."
     dsns = run_sync(
@@ -57,6 +57,22 @@ def deployment(stack: TestStack) -> Iterator[TestStack]:
     own = dataclasses.replace(stack, topic_prefix=prefix, database=database, dsns=dsns)
     for name in SERVICES:
         service_process(own, name, auth_secret=secrets.token_hex(32)).migrate()
-    yield own
-    run_sync(lambda: delete_topics(stack.kafka_bootstrap, prefix))
-    run_sync(lambda: drop(stack.admin_dsn, database, SERVICES))
+    try:
+        yield own
+    finally:
+        run_sync(lambda: delete_topics(stack.kafka_bootstrap, prefix))
+        run_sync(lambda: drop(stack.admin_dsn, database, SERVICES))
+
+
+@pytest.fixture
+def deployment(stack: TestStack) -> Iterator[TestStack]:
+    """For a test that kills or restarts services: it runs its own service processes."""
+    with own_deployment(stack) as own:
+        yield own
+
+
+@pytest.fixture(scope="module")
+def quiet_deployment(stack: TestStack) -> Iterator[TestStack]:
+    """A deployment no service process runs on, shared by a module's tests."""
+    with own_deployment(stack) as own:
+        yield own

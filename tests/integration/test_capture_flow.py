@@ -77,6 +77,12 @@ async def test_capture_of_a_stopped_host_reaches_normal(
     assert notices[0]["kind"] == "capture_succeeded"
     assert "创建成功" in notices[0]["text"]
     assert get_image(system["catalog"], auth_secret, uuid4(), image_id).status_code == 404
+    stranger = {"Authorization": f"Bearer {token_for(auth_secret, uuid4())}"}
+    notifier = system["notifier"]
+    assert httpx.get(notifier.url("/v1/notices"), headers=stranger, timeout=5).json() == []
+    mark = notifier.url(f"/v1/notices/{notices[0]['id']}/read")
+    assert httpx.post(mark, headers=stranger, timeout=5).status_code == 404
+    assert httpx.post(mark, headers=headers, timeout=5).status_code == 204
 
 
 async def test_capture_of_a_running_host_fails_with_the_reason(
@@ -125,7 +131,9 @@ async def test_a_malformed_record_is_dead_lettered_and_the_stream_moves_on(
 ) -> None:
     poison_key = f"poison-{uuid4()}"
     poison = b'{"specversion": "1.0", "type": "ims.CaptureRequested.v1", "oops'
-    await bus.send_raw("CaptureRequested", poison_key, poison)
+    # Kafka headers may repeat a key and may carry no value at all.
+    headers: list[tuple[str, bytes | None]] = [("trace", None), ("trace", b"\xff")]
+    await bus.send_raw("CaptureRequested", poison_key, poison, headers)
     (account, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
 
@@ -137,6 +145,11 @@ async def test_a_malformed_record_is_dead_lettered_and_the_stream_moves_on(
     letters = [body(r) for r in await bus.read("DeadLetter", is_ours)]
     letter = next(x for x in letters if x["data"]["key_base64"] == _b64(poison_key.encode()))
     assert letter["data"]["value_base64"] == _b64(poison)
+    assert letter["data"]["value_size"] == len(poison)
+    assert letter["data"]["headers"] == [
+        {"key": "trace"},  # null fields are left out on the wire
+        {"key": "trace", "value_base64": _b64(b"\xff")},
+    ]
     assert letter["data"]["reason"].startswith("not JSON")
     assert letter["data"]["topic"] == bus.topic("CaptureRequested")
     assert letter["data"]["consumer"].endswith("ims-catalog")
@@ -163,3 +176,38 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode()
+
+
+async def test_a_disk_outside_block_storage_is_never_read(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str
+) -> None:
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    ecs_says = facts.host(account, host_id, Path("/etc/hostname"))
+    await bus.send(ecs_says, subject=host_id, tenant=account)
+    await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+
+    image = await wait_status(system["catalog"], auth_secret, account, image_id, "failed")
+
+    assert image["failure"]["code"] == "disk_unreadable"
+    assert "/etc" not in image["failure"]["reason"]  # no internal paths for tenants
+
+
+async def test_a_request_for_someone_elses_image_id_is_dead_lettered(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+) -> None:
+    (owner, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
+    await bus.send(facts.capture(owner, host_id, image_id), subject=image_id, tenant=owner)
+    await wait_status(system["catalog"], auth_secret, owner, image_id, "normal")
+    intruder = uuid4()
+    sent = await bus.send(
+        facts.capture(intruder, uuid4(), image_id), subject=image_id, tenant=intruder
+    )
+
+    def is_ours(records: list[Any]) -> bool:
+        return any(body(r)["data"].get("event_id") == str(sent.id) for r in records)
+
+    letters = [body(r) for r in await bus.read("DeadLetter", is_ours)]
+    letter = next(x for x in letters if x["data"].get("event_id") == str(sent.id))
+    assert letter["data"]["error_type"] == "Rejected"
+    assert "taken by another image" in letter["data"]["reason"]
+    assert get_image(system["catalog"], auth_secret, owner, image_id).json()["status"] == "normal"

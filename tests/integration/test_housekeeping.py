@@ -10,8 +10,8 @@ from services.common.housekeeping import Retention, prune_once
 from tests.infra import TestStack
 
 
-async def test_prunes_only_what_is_past_its_retention(deployment: TestStack) -> None:
-    pool = await create_pool(deployment.dsns["notifier"], "notifier")
+async def test_prunes_only_what_is_past_its_retention(quiet_deployment: TestStack) -> None:
+    pool = await create_pool(quiet_deployment.dsns["notifier"], "notifier")
     old_sent, old_unsent, new_sent = uuid4(), uuid4(), uuid4()
     old_handled, new_handled = uuid4(), uuid4()
     try:

@@ -25,8 +25,9 @@ def upgrade() -> None:
             status      text NOT NULL CHECK (status IN ('active', 'closed')),
             updated_at  timestamptz NOT NULL
         );
-        -- Owners share by account name (seed 2.6): names are unique among active accounts.
-        CREATE UNIQUE INDEX accounts_active_name ON accounts (name) WHERE status = 'active';
+        -- Owners share by account name (seed 2.6). Not unique: a rename and a new account
+        -- taking the old name may arrive in either order (different keys, partitions).
+        CREATE INDEX accounts_by_name ON accounts (name) WHERE status = 'active';
 
         CREATE TABLE images (
             image_id          uuid PRIMARY KEY,

@@ -1,0 +1,182 @@
+"""The idempotent consumer against real PostgreSQL: every outcome of one record.
+
+No broker here: records are handed to the processor as faust would hand them over, and the
+outbox (what would be sent) and inbox are read back from the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from schemas.envelope import Envelope
+from schemas.events import AccountChanged, CaptureAccepted, CaptureRequested, Event
+from services.common.backoff import Backoff
+from services.common.codec import build_envelope, encode
+from services.common.consumer import UNEXPECTED_TRIES, EventProcessor, Handler, Outcome, Record
+from services.common.db import create_pool
+from services.common.failures import Rejected
+from services.common.uow import MAX_EVENT_BYTES, Messaging, UnitOfWork
+from tests.infra import TestStack
+
+FAST = Backoff(initial=0.01, maximum=0.02)
+
+
+@pytest.fixture
+async def messaging(quiet_deployment: TestStack) -> AsyncIterator[Messaging]:
+    pool = await create_pool(quiet_deployment.dsns["notifier"], "notifier")
+    yield Messaging(pool, source="/test", topic_prefix="proc.")
+    await pool.close()
+
+
+def processor(messaging: Messaging, handler: Handler) -> EventProcessor:
+    return EventProcessor(
+        messaging, consumer=f"c-{uuid4()}", handlers={CaptureRequested: handler}, backoff=FAST
+    )
+
+
+def record(value: bytes | None, headers: tuple[tuple[str, bytes | None], ...] = ()) -> Record:
+    return Record("in", 0, 7, b"key", value, headers)
+
+
+def request() -> Envelope[Event]:
+    data = CaptureRequested(image_id=uuid4(), account_id=uuid4(), host_id=uuid4(), name="x")
+    return build_envelope(data, source="/t", subject=str(data.image_id), tenant="t", sequence=1)
+
+
+async def accept(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    req: CaptureRequested = event.data
+    accepted = CaptureAccepted(
+        image_id=req.image_id,
+        account_id=req.account_id,
+        host_id=req.host_id,
+        name=req.name,
+        requested_at=event.time,
+    )
+    await uow.emit(accepted, aggregate_type="image", aggregate_id=str(req.image_id), tenant="t")
+
+
+async def sent_after(messaging: Messaging, event: Envelope[Event]) -> list[dict[str, Any]]:
+    """The outbox rows caused by ``event`` (its causation id), decoded."""
+    async with messaging.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT topic, payload FROM outbox ORDER BY position")
+    decoded = [(r["topic"], json.loads(r["payload"])) for r in rows]
+    return [
+        {"topic": topic, **body}
+        for topic, body in decoded
+        if body.get("causationid") == str(event.id) or body["data"].get("event_id") == str(event.id)
+    ]
+
+
+async def test_an_event_is_handled_once_and_its_events_queued(messaging: Messaging) -> None:
+    consumer = processor(messaging, accept)
+    event = request()
+
+    assert await consumer.process(record(encode(event))) is Outcome.HANDLED
+    assert await consumer.process(record(encode(event))) is Outcome.DUPLICATE
+
+    queued = await sent_after(messaging, event)
+    assert [q["topic"] for q in queued] == ["proc.CaptureAccepted"]
+    assert queued[0]["correlationid"] == str(event.id)
+
+
+async def test_a_refusal_rolls_back_the_effect_and_dead_letters_the_record(
+    messaging: Messaging,
+) -> None:
+    async def refuse(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        await accept(uow, event)
+        raise Rejected("not for you")
+
+    event = request()
+    headers: tuple[tuple[str, bytes | None], ...] = (("h", None), ("h", b"1"))
+    outcome = await processor(messaging, refuse).process(record(encode(event), headers))
+
+    assert outcome is Outcome.DEAD_LETTERED
+    queued = await sent_after(messaging, event)
+    assert [q["topic"] for q in queued] == ["proc.DeadLetter"]  # CaptureAccepted rolled back
+    letter = queued[0]["data"]
+    assert letter["reason"] == "not for you"
+    assert letter["event_id"] == str(event.id)
+    assert letter["headers"] == [{"key": "h"}, {"key": "h", "value_base64": "MQ=="}]
+
+
+async def test_transient_failures_are_retried_until_the_effect_commits(
+    messaging: Messaging,
+) -> None:
+    failures = [ConnectionResetError("db gone"), asyncpg.exceptions.AdminShutdownError("restart")]
+
+    async def flaky(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        await accept(uow, event)
+        if failures:
+            raise failures.pop(0)
+
+    event = request()
+    assert await processor(messaging, flaky).process(record(encode(event))) is Outcome.HANDLED
+    assert [q["topic"] for q in await sent_after(messaging, event)] == ["proc.CaptureAccepted"]
+
+
+async def test_an_unexpected_error_is_retried_then_parked(messaging: Messaging) -> None:
+    calls = 0
+
+    async def buggy(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        nonlocal calls
+        calls += 1
+        raise KeyError("bug")
+
+    event = request()
+    assert await processor(messaging, buggy).process(record(encode(event))) is Outcome.DEAD_LETTERED
+    assert calls == UNEXPECTED_TRIES + 1
+    assert (await sent_after(messaging, event))[0]["data"]["error_type"] == "KeyError"
+
+
+async def test_an_unexpected_type_is_dead_lettered_with_its_id(messaging: Messaging) -> None:
+    data = AccountChanged(account_id=uuid4(), name="a")
+    event = build_envelope(data, source="/iam", subject="a", tenant="t", sequence=1)
+    outcome = await processor(messaging, accept).process(record(encode(event)))
+    assert outcome is Outcome.DEAD_LETTERED
+    letter = (await sent_after(messaging, event))[0]["data"]
+    assert "not expected" in letter["reason"]
+
+
+async def test_an_oversized_record_is_dead_lettered_cut_to_fit(messaging: Messaging) -> None:
+    garbage = b"\x00" * (2 * 1024 * 1024)
+    consumer = processor(messaging, accept)
+    assert await consumer.process(record(garbage)) is Outcome.DEAD_LETTERED
+
+    async with messaging.pool.acquire() as conn:
+        payload = await conn.fetchval(
+            "SELECT payload FROM outbox WHERE topic = 'proc.DeadLetter' ORDER BY position DESC"
+        )
+    letter = json.loads(payload)["data"]
+    assert len(payload) < MAX_EVENT_BYTES
+    assert letter["value_truncated"] is True
+    assert letter["value_size"] == len(garbage)
+    assert letter["value_sha256"] == hashlib.sha256(garbage).hexdigest()
+    assert len(base64.b64decode(letter["value_base64"])) == 64 * 1024
+
+
+async def test_an_event_kafka_would_refuse_is_never_queued(messaging: Messaging) -> None:
+    async def bloated(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        req: CaptureRequested = event.data
+        huge = CaptureAccepted(
+            image_id=req.image_id,
+            account_id=req.account_id,
+            host_id=req.host_id,
+            name="x" * (MAX_EVENT_BYTES + 1),
+            requested_at=event.time,
+        )
+        await uow.emit(huge, aggregate_type="image", aggregate_id=str(req.image_id), tenant="t")
+
+    event = request()
+    assert (
+        await processor(messaging, bloated).process(record(encode(event))) is Outcome.DEAD_LETTERED
+    )
+    letter = (await sent_after(messaging, event))[0]
+    assert letter["data"]["error_type"] == "EventTooLarge"
