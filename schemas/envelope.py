@@ -14,7 +14,7 @@ The Kafka record key is the aggregate id, which is also the CloudEvents ``subjec
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -55,8 +55,3 @@ class Envelope(EnvelopeHeader, Generic[DataT]):
     """A whole event: context attributes plus the typed ``data``."""
 
     data: DataT
-
-
-def envelope_header_of(raw: dict[str, Any]) -> EnvelopeHeader:
-    """Validate only the context attributes of a decoded event (data stays untouched)."""
-    return EnvelopeHeader.model_validate({k: v for k, v in raw.items() if k != "data"})

@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from asyncpg import Connection, Record
-from asyncpg.pool import PoolConnectionProxy
+from asyncpg import Record
 
 from schemas.events import CaptureAccepted, HostChanged
 from services.capture.domain import Host
+from services.common.db import Connection
 
-Conn = Connection | PoolConnectionProxy
 
-
-async def upsert_host(conn: Conn, host: HostChanged, version: int, at: datetime) -> None:
+async def upsert_host(conn: Connection, host: HostChanged, version: int, at: datetime) -> None:
     await conn.execute(
         """
         INSERT INTO hosts (host_id, account_id, name, os, state, memory_mb, system_disk,
@@ -40,7 +38,7 @@ async def upsert_host(conn: Conn, host: HostChanged, version: int, at: datetime)
     )
 
 
-async def get_host(conn: Conn, host_id: UUID) -> Host | None:
+async def get_host(conn: Connection, host_id: UUID) -> Host | None:
     row = await conn.fetchrow("SELECT * FROM hosts WHERE host_id = $1", host_id)
     return Host.from_row(row) if row else None
 
@@ -70,7 +68,9 @@ class Job:
         )
 
 
-async def insert_job(conn: Conn, accepted: CaptureAccepted, correlation_id: UUID | None) -> bool:
+async def insert_job(
+    conn: Connection, accepted: CaptureAccepted, correlation_id: UUID | None
+) -> bool:
     """Queue a capture; False if this image already has a job."""
     inserted = await conn.fetchval(
         """
@@ -91,7 +91,7 @@ async def insert_job(conn: Conn, accepted: CaptureAccepted, correlation_id: UUID
     return bool(inserted)
 
 
-async def claim_next_job(conn: Conn, owner: UUID, lease_seconds: int) -> Job | None:
+async def claim_next_job(conn: Connection, owner: UUID, lease_seconds: int) -> Job | None:
     """Take the oldest queued job, or a running one whose worker stopped renewing it."""
     row = await conn.fetchrow(
         """
@@ -113,7 +113,7 @@ async def claim_next_job(conn: Conn, owner: UUID, lease_seconds: int) -> Job | N
     return Job.from_row(row) if row else None
 
 
-async def defer_job(conn: Conn, image_id: UUID, owner: UUID, seconds: float) -> None:
+async def defer_job(conn: Connection, image_id: UUID, owner: UUID, seconds: float) -> None:
     """Put a job back in the queue, due again in ``seconds``."""
     await conn.execute(
         """
@@ -129,7 +129,7 @@ async def defer_job(conn: Conn, image_id: UUID, owner: UUID, seconds: float) -> 
 
 
 async def renew_lease(
-    conn: Conn, image_id: UUID, owner: UUID, percent: int, lease_seconds: int
+    conn: Connection, image_id: UUID, owner: UUID, percent: int, lease_seconds: int
 ) -> bool:
     """Record progress and extend the lease; False if another worker owns the job now."""
     renewed = await conn.fetchval(
@@ -148,7 +148,7 @@ async def renew_lease(
 
 
 async def finish_job(
-    conn: Conn,
+    conn: Connection,
     image_id: UUID,
     *,
     owner: UUID,

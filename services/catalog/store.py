@@ -9,13 +9,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from asyncpg import Connection, Record
-from asyncpg.pool import PoolConnectionProxy
+from asyncpg import Record
 
 from schemas.events import CaptureFailed, CaptureRequested, ImageReady
 from services.catalog.domain import ImageStatus, PublishStatus, Visibility
-
-Conn = Connection | PoolConnectionProxy
+from services.common.db import Connection
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,9 @@ class ImageRecord:
         return cls(**values)
 
 
-async def insert_creating(conn: Conn, request: CaptureRequested, requested_at: datetime) -> bool:
+async def insert_creating(
+    conn: Connection, request: CaptureRequested, requested_at: datetime
+) -> bool:
     """Register a requested image as creating; False if the image id is already taken."""
     inserted = await conn.fetchval(
         """
@@ -72,7 +72,7 @@ async def insert_creating(conn: Conn, request: CaptureRequested, requested_at: d
     return bool(inserted)
 
 
-async def record_progress(conn: Conn, image_id: UUID, percent: int, at: datetime) -> None:
+async def record_progress(conn: Connection, image_id: UUID, percent: int, at: datetime) -> None:
     await conn.execute(
         """
         UPDATE images SET progress = $2, updated_at = $3
@@ -84,7 +84,7 @@ async def record_progress(conn: Conn, image_id: UUID, percent: int, at: datetime
     )
 
 
-async def mark_ready(conn: Conn, ready: ImageReady) -> None:
+async def mark_ready(conn: Connection, ready: ImageReady) -> None:
     await conn.execute(
         """
         UPDATE images SET status = 'normal', progress = 100, name = $2, description = $3,
@@ -110,7 +110,7 @@ async def mark_ready(conn: Conn, ready: ImageReady) -> None:
     )
 
 
-async def mark_failed(conn: Conn, failed: CaptureFailed) -> None:
+async def mark_failed(conn: Connection, failed: CaptureFailed) -> None:
     await conn.execute(
         """
         UPDATE images SET status = 'failed', failure_code = $2, failure_reason = $3,
@@ -124,7 +124,7 @@ async def mark_failed(conn: Conn, failed: CaptureFailed) -> None:
     )
 
 
-async def get_image(conn: Conn, image_id: UUID) -> ImageRecord | None:
+async def get_image(conn: Connection, image_id: UUID) -> ImageRecord | None:
     row = await conn.fetchrow("SELECT * FROM images WHERE image_id = $1", image_id)
     return ImageRecord.from_row(row) if row else None
 
@@ -142,7 +142,7 @@ class ListQuery:
     cursor: str | None = None
 
 
-async def list_images(conn: Conn, query: ListQuery) -> tuple[list[ImageRecord], str | None]:
+async def list_images(conn: Connection, query: ListQuery) -> tuple[list[ImageRecord], str | None]:
     """A page of images and the cursor of the next page (None on the last page)."""
     conditions = ["status <> 'deleted'"]
     args: list[Any] = []

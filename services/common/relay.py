@@ -69,10 +69,11 @@ class OutboxRelay:
         try:
             await listener.add_listener(channel, self._on_notify)
             while True:
+                # Cleared before the batch: a NOTIFY that arrives during it wakes the next.
+                self._wake.clear()
                 sent = await self.relay_once()
                 if sent == self._batch_size:
                     continue  # more are waiting
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
         finally:

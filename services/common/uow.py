@@ -18,6 +18,7 @@ from schemas.envelope import Envelope
 from schemas.events import Event
 from schemas.topics import topic_name
 from services.common.codec import build_envelope, encode
+from services.common.db import Connection
 from services.common.failures import Rejected
 
 # Kafka's default limit is 1 MiB a record; leave room for the record's own overhead.
@@ -31,7 +32,7 @@ class EventTooLarge(Rejected):
 class UnitOfWork:
     def __init__(
         self,
-        conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+        conn: Connection,
         source: str,
         *,
         topic_prefix: str = "",

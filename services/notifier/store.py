@@ -6,16 +6,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from asyncpg import Connection
-from asyncpg.pool import PoolConnectionProxy
-
+from services.common.db import Connection
 from services.notifier.domain import NoticeText
-
-Conn = Connection | PoolConnectionProxy
 
 
 async def insert_notice(
-    conn: Conn, notice_id: UUID, account_id: UUID, image_id: UUID, text: NoticeText, at: datetime
+    conn: Connection,
+    notice_id: UUID,
+    account_id: UUID,
+    image_id: UUID,
+    text: NoticeText,
+    at: datetime,
 ) -> bool:
     """Put a notice in the inbox; False if this image already has a notice of this kind."""
     inserted = await conn.fetchval(
@@ -36,7 +37,7 @@ async def insert_notice(
     return bool(inserted)
 
 
-async def list_notices(conn: Conn, account_id: UUID, limit: int) -> list[dict[str, Any]]:
+async def list_notices(conn: Connection, account_id: UUID, limit: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT * FROM notices WHERE account_id = $1 ORDER BY created_at DESC LIMIT $2",
         account_id,
@@ -45,7 +46,7 @@ async def list_notices(conn: Conn, account_id: UUID, limit: int) -> list[dict[st
     return [dict(r) for r in rows]
 
 
-async def mark_read(conn: Conn, account_id: UUID, notice_id: UUID) -> bool:
+async def mark_read(conn: Connection, account_id: UUID, notice_id: UUID) -> bool:
     updated = await conn.fetchval(
         """
         UPDATE notices SET read_at = coalesce(read_at, now())

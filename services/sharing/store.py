@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from asyncpg import Connection
-from asyncpg.pool import PoolConnectionProxy
-
 from schemas.events import AccountChanged, ImageReady
+from services.common.db import Connection
 
-Conn = Connection | PoolConnectionProxy
 
-
-async def upsert_account(conn: Conn, account: AccountChanged, at: datetime) -> None:
+async def upsert_account(conn: Connection, account: AccountChanged, at: datetime) -> None:
     await conn.execute(
         """
         INSERT INTO accounts (account_id, name, kind, projects, status, updated_at)
@@ -30,7 +26,7 @@ async def upsert_account(conn: Conn, account: AccountChanged, at: datetime) -> N
     )
 
 
-async def upsert_ready_image(conn: Conn, ready: ImageReady, at: datetime) -> None:
+async def upsert_ready_image(conn: Connection, ready: ImageReady, at: datetime) -> None:
     await conn.execute(
         """
         INSERT INTO images (image_id, owner_account_id, name, status, updated_at)
