@@ -28,6 +28,7 @@ from services.capture.domain import (
     refusal_for,
 )
 from services.capture.image_store import DiskUnreadable, ImageStore, StagedImage
+from services.common.failpoints import failpoint
 from services.common.failures import is_transient
 from services.common.retry import retry_forever
 from services.common.uow import Messaging, UnitOfWork
@@ -194,6 +195,7 @@ class _Capture:
             # Published only now that the job is ours to finish; if the commit fails, the
             # next attempt publishes its own copy over this one.
             await asyncio.to_thread(self._w._images.publish, staged)
+            failpoint("capture.after_publish")
             await uow.emit(
                 ImageReady(
                     image_id=job.image_id,

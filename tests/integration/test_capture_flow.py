@@ -211,3 +211,17 @@ async def test_a_request_for_someone_elses_image_id_is_dead_lettered(
     assert letter["data"]["error_type"] == "Rejected"
     assert "taken by another image" in letter["data"]["reason"]
     assert get_image(system["catalog"], auth_secret, owner, image_id).json()["status"] == "normal"
+
+
+async def test_a_stale_host_fact_does_not_undo_a_newer_one(
+    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+) -> None:
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    disk = facts.make_disk(tmp_path, 4096)
+    stopped = facts.host(account, host_id, disk, state="stopped")
+    running = facts.host(account, host_id, disk, state="running")
+    await bus.send(stopped, subject=host_id, tenant=account, sequence=2, source="/ecs")
+    await bus.send(running, subject=host_id, tenant=account, sequence=1, source="/ecs")  # late
+    await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+
+    await wait_status(system["catalog"], auth_secret, account, image_id, "normal")

@@ -6,6 +6,7 @@ with a failpoint that makes the process exit at once, as if killed with SIGKILL.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -136,3 +137,46 @@ async def test_a_restarted_consumer_processes_its_whole_backlog(
             await eventually(registered, timeout=120)
         finally:
             catalog.stop()
+
+
+async def test_capture_killed_after_publishing_before_commit_finishes_once(
+    deployment: TestStack, auth_secret: str, tmp_path: Path
+) -> None:
+    catalog = service_process(deployment, "catalog", auth_secret=auth_secret)
+    capture = service_process(deployment, "capture", auth_secret=auth_secret)
+    capture.env["IMS_JOB_LEASE_SECONDS"] = "6"  # the successor may take the job soon
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    disk = facts.make_disk(tmp_path, 5 * 1024 * 1024)
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
+        await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+        catalog.start().wait_healthy()
+        try:
+            capture.start(failpoints="capture.after_publish")
+            assert capture.wait_exit(timeout=90) == CRASH_EXIT_CODE
+            capture.start().wait_healthy()
+            try:
+                ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
+
+                async def normal() -> bool:
+                    return await image_status(deployment, image_id) == "normal"
+
+                await eventually(normal, timeout=60)
+            finally:
+                capture.stop()
+        finally:
+            catalog.stop()
+    assert len(ready) == 1
+    image = Path(body(ready[0])["data"]["location"])
+    assert (
+        hashlib.sha256(image.read_bytes()).hexdigest()
+        == hashlib.sha256(disk.read_bytes()).hexdigest()
+    )
+    assert not list(image.parent.glob(f".{image_id}.*.partial"))  # nothing half-written left
+    attempts = await fetch_value(
+        deployment.dsns["capture"],
+        "capture",
+        "SELECT attempts FROM capture_jobs WHERE image_id = $1",
+        image_id,
+    )
+    assert attempts == 2
