@@ -167,9 +167,16 @@ def _java_argv(node: KafkaNode, main: str, *args: str) -> list[str]:
     ]
 
 
-def _new_cluster_id() -> str:
-    # The format Kafka's own `random-uuid` prints: 16 random bytes, base64url, no padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def new_cluster_id() -> str:
+    """The format Kafka's own `random-uuid` prints: 16 random bytes, base64url, no padding.
+
+    Like Kafka, never one that starts with '-': the storage tool's argument parser would
+    take it for an option (about 1 start in 64 failed that way).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def ensure_formatted(node: KafkaNode) -> str:
@@ -188,7 +195,7 @@ def ensure_formatted(node: KafkaNode) -> str:
             )
         return str(formatted["cluster_id"])
     shutil.rmtree(node.data_dir, ignore_errors=True)
-    cluster_id = _new_cluster_id()
+    cluster_id = new_cluster_id()
     process.run_checked(
         _java_argv(
             node,
