@@ -51,13 +51,14 @@ def request() -> Envelope[Event]:
     return build_envelope(data, source="/t", subject=str(data.image_id), tenant="t", sequence=1)
 
 
-async def accept(uow: UnitOfWork, event: Envelope[Any]) -> None:
+async def accept(uow: UnitOfWork, event: Envelope[Any], *, name: str | None = None) -> None:
+    """The handler under test: queue a CaptureAccepted for the request (optionally renamed)."""
     req: CaptureRequested = event.data
     accepted = CaptureAccepted(
         image_id=req.image_id,
         account_id=req.account_id,
         host_id=req.host_id,
-        name=req.name,
+        name=req.name if name is None else name,
         requested_at=event.time,
     )
     await uow.emit(accepted, aggregate_type="image", aggregate_id=str(req.image_id), tenant="t")
@@ -164,15 +165,7 @@ async def test_an_oversized_record_is_dead_lettered_cut_to_fit(messaging: Messag
 
 async def test_an_event_kafka_would_refuse_is_never_queued(messaging: Messaging) -> None:
     async def bloated(uow: UnitOfWork, event: Envelope[Any]) -> None:
-        req: CaptureRequested = event.data
-        huge = CaptureAccepted(
-            image_id=req.image_id,
-            account_id=req.account_id,
-            host_id=req.host_id,
-            name="x" * (MAX_EVENT_BYTES + 1),
-            requested_at=event.time,
-        )
-        await uow.emit(huge, aggregate_type="image", aggregate_id=str(req.image_id), tenant="t")
+        await accept(uow, event, name="x" * (MAX_EVENT_BYTES + 1))
 
     event = request()
     assert (
