@@ -41,7 +41,7 @@ class Event(BaseModel):
 IMAGE = "image"
 HOST = "host"
 ACCOUNT = "account"
-INBOX = "inbox"
+NOTICES = "notices"  # an account's notices (notifier), not the consumers' dedup inbox
 
 # --- parts -----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from services.capture.handlers import HANDLERS
 from services.capture.image_store import ImageStore
 from services.capture.worker import CaptureWorker
 from services.common.runtime import ServiceDefinition
-from services.common.uow import Messaging
+from services.common.uow import UnitOfWorkFactory
 
 NAME = "capture"
 
@@ -15,9 +15,9 @@ NAME = "capture"
 def build(settings: CaptureSettings) -> ServiceDefinition:
     images = ImageStore(settings.image_store, settings.block_storage)
 
-    async def run_worker(messaging: Messaging) -> None:
+    async def run_worker(uow_factory: UnitOfWorkFactory) -> None:
         worker = CaptureWorker(
-            messaging,
+            uow_factory,
             images,
             lease_seconds=settings.job_lease_seconds,
             host_facts_grace=settings.host_facts_grace_seconds,

@@ -31,7 +31,7 @@ from services.capture.image_store import DiskUnreadable, ImageStore, StagedImage
 from services.common.failpoints import failpoint
 from services.common.failures import is_transient
 from services.common.retry import retry_forever
-from services.common.uow import Messaging, UnitOfWork
+from services.common.uow import UnitOfWork, UnitOfWorkFactory
 
 _log = structlog.get_logger(__name__)
 
@@ -49,15 +49,15 @@ class LeaseLost(Exception):
 class CaptureWorker:
     def __init__(
         self,
-        messaging: Messaging,
+        uow_factory: UnitOfWorkFactory,
         images: ImageStore,
         *,
         lease_seconds: int,
         host_facts_grace: float,
         poll_interval: float = 0.5,
     ) -> None:
-        self._messaging = messaging
-        self._pool = messaging.pool
+        self._uow_factory = uow_factory
+        self._pool = uow_factory.pool
         self._images = images
         self._lease = lease_seconds
         self._grace = host_facts_grace
@@ -162,7 +162,7 @@ class _Capture:
         if step == self._reported_step:
             return
         job = self._job
-        async with self._w._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
+        async with self._w._uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
             if not await store.renew_lease(
                 uow.conn, job.image_id, self._w._owner, self._percent, self._w._lease
             ):
@@ -179,7 +179,7 @@ class _Capture:
 
     async def _complete(self, started: Host, staged: StagedImage) -> None:
         job = self._job
-        async with self._w._messaging.unit_of_work(correlation_id=job.correlation_id) as uow:
+        async with self._w._uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
             # FOR SHARE: a HostChanged for this host waits until this outcome is decided.
             row = await uow.conn.fetchrow(
                 "SELECT * FROM hosts WHERE host_id = $1 FOR SHARE", job.host_id
@@ -220,7 +220,9 @@ class _Capture:
         self._log.info("capture.finished", size_bytes=staged.size_bytes)
 
     async def _fail(self, refusal: Refusal) -> None:
-        async with self._w._messaging.unit_of_work(correlation_id=self._job.correlation_id) as uow:
+        async with self._w._uow_factory.unit_of_work(
+            correlation_id=self._job.correlation_id
+        ) as uow:
             await self._record_failure(uow, refusal)
 
     async def _record_failure(self, uow: UnitOfWork, refusal: Refusal) -> None:

@@ -8,11 +8,11 @@ move on (the offset is committed after the database commit). Outcomes:
 - duplicate: the inbox already holds this event id, nothing happens again;
 - dead-lettered: the record can never be processed (not a CloudEvent, an unknown or
   unexpected type, a body that breaks its schema, a handler that raised ``Rejected``, data
-  the database refuses), or an unexpected handler error persisted through
+  the database refuses), or an unexpected error (a bug, e.g. bad SQL) persisted through
   ``UNEXPECTED_TRIES`` tries: it is parked on the dead-letter topic, with the reason and
   the original bytes, and the stream goes on;
-- a transient failure (database or broker unreachable, a missing table, a failure while
-  dead-lettering) is retried with backoff for as long as it takes: the record is never
+- a transient failure (database or broker unreachable, a deadlock) and any failure while
+  dead-lettering are retried with backoff for as long as it takes: the record is never
   acknowledged before its effect or its dead letter is committed.
 
 :meth:`EventProcessor.process` never raises (except on cancellation): faust acknowledges a
@@ -39,7 +39,7 @@ from services.common.failpoints import failpoint
 from services.common.failures import Rejected, is_bad_data, is_transient
 from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_HANDLED
 from services.common.retry import retry_forever
-from services.common.uow import Messaging, UnitOfWork
+from services.common.uow import UnitOfWork, UnitOfWorkFactory
 
 _log = structlog.get_logger(__name__)
 
@@ -78,13 +78,13 @@ class Record:
 class EventProcessor:
     def __init__(
         self,
-        messaging: Messaging,
+        uow_factory: UnitOfWorkFactory,
         *,
         consumer: str,
         handlers: Mapping[type[Event], Handler],
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
-        self._messaging = messaging
+        self._uow_factory = uow_factory
         self._consumer = consumer
         self._handlers = handlers
         self._backoff = backoff
@@ -137,7 +137,7 @@ class EventProcessor:
         return outcome
 
     async def _handle(self, record: Record, envelope: Envelope[Any], handler: Handler) -> Outcome:
-        async with self._messaging.unit_of_work(
+        async with self._uow_factory.unit_of_work(
             correlation_id=envelope.correlationid or envelope.id,
             causation_id=envelope.id,
         ) as uow:
@@ -170,7 +170,7 @@ class EventProcessor:
             error_type=type(exc).__name__,
             failed_at=utc_now(),
         )
-        async with self._messaging.unit_of_work(causation_id=event_id) as uow:
+        async with self._uow_factory.unit_of_work(causation_id=event_id) as uow:
             if not await self._claim(uow, event_id, record):
                 return Outcome.DUPLICATE
             await uow.emit(

@@ -1,7 +1,15 @@
 """Which failures are worth retrying, and how a handler refuses an event on purpose.
 
-The consumer, the relay and the capture worker all decide by these rules: a transient
-failure is retried for as long as it takes; bad data and refusals are dead-lettered.
+The consumer, the relay and the capture worker all decide by these rules:
+
+- *transient*: the environment failed (the database or the broker unreachable, a server
+  shutting down, a deadlock or serialisation conflict): retried for as long as it takes,
+  because stalling loses nothing;
+- *bad data*: the database refuses the input itself (SQLSTATE classes 22 and 23), or a
+  handler raised :class:`Rejected`: retrying cannot help, the record is dead-lettered;
+- anything else is *unexpected*, a bug (a SQL syntax error, a missing column, a
+  ``KeyError``): tried a few times, then parked on the dead-letter topic, so a bug never
+  stalls a partition for ever.
 """
 
 from __future__ import annotations
@@ -15,23 +23,34 @@ class Rejected(Exception):
     account). The consumer parks it on the dead-letter topic with this message as reason."""
 
 
-# SQLSTATE classes that say "this input is wrong": data exceptions and integrity violations.
-# Every other database error (connection, resources, operator intervention, a missing
-# table before migrations ran, ...) is about the environment and worth retrying: stalling
-# loses nothing, while dead-lettering would park good events.
-_PERMANENT_SQLSTATE_CLASSES = frozenset({"22", "23"})
+# SQLSTATE classes that say "this input is wrong": data exceptions, integrity violations.
+_BAD_DATA_SQLSTATE_CLASSES = frozenset({"22", "23"})
+# SQLSTATE classes about the server and the connection, not about the statement:
+# 08 connection exception, 40 transaction rollback (deadlock, serialisation failure),
+# 53 insufficient resources, 57 operator intervention (shutdown, cancelled), 58 system
+# error (I/O). Class 42 (syntax error or access rule violation) is a bug, not an outage.
+_TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+# Lock not available (a NOWAIT lock or lock_timeout): someone else holds it for now.
+_TRANSIENT_SQLSTATES = frozenset({"55P03"})
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Whether retrying later may succeed: the database, the broker or the network."""
+    """Whether retrying later may succeed: the database, the broker or the network failed."""
     if isinstance(exc, OSError | TimeoutError | asyncpg.exceptions.InterfaceError | KafkaError):
         return True
     if isinstance(exc, asyncpg.PostgresError):
-        return not is_bad_data(exc)
+        sqlstate = _sqlstate(exc)
+        return sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES or sqlstate in _TRANSIENT_SQLSTATES
     return False
 
 
 def is_bad_data(exc: BaseException) -> bool:
     """A database refusal of the data itself: retrying the same input cannot succeed."""
-    sqlstate = getattr(exc, "sqlstate", None) or ""
-    return isinstance(exc, asyncpg.PostgresError) and sqlstate[:2] in _PERMANENT_SQLSTATE_CLASSES
+    return (
+        isinstance(exc, asyncpg.PostgresError)
+        and _sqlstate(exc)[:2] in _BAD_DATA_SQLSTATE_CLASSES
+    )
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(exc, "sqlstate", None) or "")

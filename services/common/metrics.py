@@ -13,8 +13,10 @@ EVENTS_DUPLICATE = Counter(
 EVENTS_DEAD_LETTERED = Counter(
     "ims_events_dead_lettered_total", "Records sent to the dead-letter topic", ["consumer"]
 )
-TRANSIENT_RETRIES = Counter(
-    "ims_transient_retries_total", "Retries after a transient failure", ["component"]
+RETRIES = Counter(
+    "ims_retries_total",
+    "Retries after a failure; kind is transient (database, broker, network) or unexpected (a bug)",
+    ["component", "kind"],
 )
 OUTBOX_SENT = Counter("ims_outbox_sent_total", "Outbox events acknowledged by Kafka", ["service"])
 OUTBOX_PENDING = Gauge("ims_outbox_pending", "Outbox events not yet sent", ["service"])

@@ -20,11 +20,15 @@ from aiokafka import AIOKafkaProducer
 
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.failpoints import failpoint
-from services.common.messaging_schema import notify_channel
 from services.common.metrics import OUTBOX_PENDING, OUTBOX_SENT
 from services.common.retry import retry_forever
 
 _log = structlog.get_logger(__name__)
+
+
+def notify_channel(schema: str) -> str:
+    """The LISTEN channel that the outbox trigger of ``schema`` notifies (see migrations)."""
+    return f"{schema}_outbox"
 
 
 def create_producer(bootstrap: str) -> AIOKafkaProducer:

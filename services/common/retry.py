@@ -10,7 +10,7 @@ import structlog
 
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.failures import is_transient
-from services.common.metrics import TRANSIENT_RETRIES
+from services.common.metrics import RETRIES
 
 _log = structlog.get_logger(__name__)
 
@@ -39,8 +39,9 @@ async def retry_forever(
             raise
         except Exception as exc:
             attempt += 1
-            TRANSIENT_RETRIES.labels(component).inc()
-            if is_transient(exc):
+            transient = is_transient(exc)
+            RETRIES.labels(component, "transient" if transient else "unexpected").inc()
+            if transient:
                 _log.warning(
                     "retry", component=component, attempt=attempt, error=repr(exc), **context
                 )

@@ -1,4 +1,4 @@
-"""Running one service process: stream worker, outbox relay, background jobs, HTTP API.
+"""Running one service process: faust stream app, outbox relay, background jobs, HTTP API.
 
 Each service describes itself as a :class:`ServiceDefinition`; :func:`serve` wires the
 shared mechanics around it and runs until SIGTERM/SIGINT, then stops in reverse order.
@@ -26,11 +26,11 @@ from services.common.http import create_http_app
 from services.common.relay import OutboxRelay, create_producer
 from services.common.settings import ServiceSettings
 from services.common.stream import app_id, create_app, subscribe
-from services.common.uow import Messaging
+from services.common.uow import UnitOfWorkFactory
 
 _log = structlog.get_logger(__name__)
 
-BackgroundJob = Callable[[Messaging], Coroutine[Any, Any, None]]
+BackgroundJob = Callable[[UnitOfWorkFactory], Coroutine[Any, Any, None]]
 RouteInstaller = Callable[[FastAPI, asyncpg.Pool], None]
 
 
@@ -50,8 +50,8 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     producer = create_producer(settings.kafka_bootstrap)
     await producer.start()
     relay = OutboxRelay(pool, producer, schema=name)
-    messaging = Messaging(pool, source=f"/ims/{name}", topic_prefix=settings.topic_prefix)
-    worker = create_app(
+    uow_factory = UnitOfWorkFactory(pool, source=f"/ims/{name}", topic_prefix=settings.topic_prefix)
+    stream_app = create_app(
         name,
         bootstrap=settings.kafka_bootstrap,
         topic_prefix=settings.topic_prefix,
@@ -59,11 +59,11 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         session_timeout=settings.kafka_session_timeout_seconds,
     )
     processor = EventProcessor(
-        messaging,
+        uow_factory,
         consumer=app_id(name, settings.topic_prefix),
         handlers=definition.handlers,
     )
-    subscribe(worker, definition.handlers, processor, topic_prefix=settings.topic_prefix)
+    subscribe(stream_app, definition.handlers, processor, topic_prefix=settings.topic_prefix)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,12 +79,12 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         asyncio.create_task(run_housekeeping(pool, retention), name="housekeeping"),
     ]
     tasks += [
-        asyncio.create_task(job(messaging), name=f"job-{i}")
+        asyncio.create_task(job(uow_factory), name=f"job-{i}")
         for i, job in enumerate(definition.background)
     ]
-    await worker.start()
+    await stream_app.start()
     # faust stops itself when it crashes; then this process must exit, not run on deaf.
-    tasks.append(asyncio.create_task(worker.wait_until_stopped(), name="faust"))
+    tasks.append(asyncio.create_task(stream_app.wait_until_stopped(), name="faust"))
     http = _http_server(definition, settings, pool)
     if http is not None:
         tasks.append(asyncio.create_task(http.serve(), name="http"))
@@ -95,7 +95,7 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         _log.info("service.stopping")
         if http is not None:
             http.should_exit = True
-        await worker.stop()
+        await stream_app.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -129,8 +129,8 @@ class UnitOfWork:
 
 
 @dataclass(frozen=True)
-class Messaging:
-    """What a service's units of work need: its pool, its event source, its topic prefix."""
+class UnitOfWorkFactory:
+    """Opens a service's units of work: its pool, its event source, its topic prefix."""
 
     pool: asyncpg.Pool
     source: str

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from schemas.envelope import Envelope
-from schemas.events import INBOX, CaptureFailed, ImageReady, OwnerNotified
+from schemas.events import NOTICES, CaptureFailed, ImageReady, OwnerNotified
 from services.common.consumer import Handler
 from services.common.uow import UnitOfWork
 from services.notifier import domain, store
@@ -41,7 +41,7 @@ async def _notify(
             text_zh=text.zh,
             text_en=text.en,
         ),
-        aggregate_type=INBOX,
+        aggregate_type=NOTICES,
         aggregate_id=str(account_id),
         tenant=str(account_id),
     )

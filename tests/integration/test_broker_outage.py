@@ -13,7 +13,7 @@ from deploy.stack.config import default_jar_dir
 from deploy.stack.topics import ensure_topics
 from schemas.events import CaptureProgressed
 from services.common.db import create_pool
-from services.common.uow import Messaging
+from services.common.uow import UnitOfWorkFactory
 from tests.harness import Bus, body, service_process
 from tests.infra import TestStack, free_port
 from tests.integration import facts
@@ -40,8 +40,10 @@ async def test_a_service_rides_out_a_broker_restart(
         # Committed while the broker is down: the relay must keep it and send it later.
         pool = await create_pool(own.dsns["catalog"], "catalog")
         try:
-            messaging = Messaging(pool, source="/ims/catalog", topic_prefix=own.topic_prefix)
-            async with messaging.unit_of_work() as uow:
+            uow_factory = UnitOfWorkFactory(
+                pool, source="/ims/catalog", topic_prefix=own.topic_prefix
+            )
+            async with uow_factory.unit_of_work() as uow:
                 queued = await uow.emit(
                     CaptureProgressed(image_id=before, account_id=account, percent=50),
                     aggregate_type="image",

@@ -38,7 +38,7 @@ async def test_records_wait_out_a_database_outage_and_are_handled_once(
             await bus.send(
                 facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
             )
-            await eventually(lambda: catalog.metric("ims_transient_retries_total") >= 2, timeout=90)
+            await eventually(lambda: catalog.metric("ims_retries_total") >= 2, timeout=90)
             await asyncio.sleep(2)  # well past faust's 1 s offset commit interval
             proxy.open()
 

@@ -23,22 +23,22 @@ from services.common.codec import build_envelope, encode
 from services.common.consumer import UNEXPECTED_TRIES, EventProcessor, Handler, Outcome, Record
 from services.common.db import create_pool
 from services.common.failures import Rejected
-from services.common.uow import MAX_EVENT_BYTES, Messaging, UnitOfWork
+from services.common.uow import MAX_EVENT_BYTES, UnitOfWork, UnitOfWorkFactory
 from tests.infra import TestStack
 
 FAST = Backoff(initial=0.01, maximum=0.02)
 
 
 @pytest.fixture
-async def messaging(quiet_deployment: TestStack) -> AsyncIterator[Messaging]:
+async def uow_factory(quiet_deployment: TestStack) -> AsyncIterator[UnitOfWorkFactory]:
     pool = await create_pool(quiet_deployment.dsns["notifier"], "notifier")
-    yield Messaging(pool, source="/test", topic_prefix="proc.")
+    yield UnitOfWorkFactory(pool, source="/test", topic_prefix="proc.")
     await pool.close()
 
 
-def processor(messaging: Messaging, handler: Handler) -> EventProcessor:
+def processor(uow_factory: UnitOfWorkFactory, handler: Handler) -> EventProcessor:
     return EventProcessor(
-        messaging, consumer=f"c-{uuid4()}", handlers={CaptureRequested: handler}, backoff=FAST
+        uow_factory, consumer=f"c-{uuid4()}", handlers={CaptureRequested: handler}, backoff=FAST
     )
 
 
@@ -64,9 +64,11 @@ async def accept(uow: UnitOfWork, event: Envelope[Any], *, name: str | None = No
     await uow.emit(accepted, aggregate_type="image", aggregate_id=str(req.image_id), tenant="t")
 
 
-async def sent_after(messaging: Messaging, event: Envelope[Event]) -> list[dict[str, Any]]:
+async def sent_after(
+    uow_factory: UnitOfWorkFactory, event: Envelope[Event]
+) -> list[dict[str, Any]]:
     """The outbox rows caused by ``event`` (its causation id), decoded."""
-    async with messaging.pool.acquire() as conn:
+    async with uow_factory.pool.acquire() as conn:
         rows = await conn.fetch("SELECT topic, payload FROM outbox ORDER BY position")
     decoded = [(r["topic"], json.loads(r["payload"])) for r in rows]
     return [
@@ -76,20 +78,22 @@ async def sent_after(messaging: Messaging, event: Envelope[Event]) -> list[dict[
     ]
 
 
-async def test_an_event_is_handled_once_and_its_events_queued(messaging: Messaging) -> None:
-    consumer = processor(messaging, accept)
+async def test_an_event_is_handled_once_and_its_events_queued(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    consumer = processor(uow_factory, accept)
     event = request()
 
     assert await consumer.process(record(encode(event))) is Outcome.HANDLED
     assert await consumer.process(record(encode(event))) is Outcome.DUPLICATE
 
-    queued = await sent_after(messaging, event)
+    queued = await sent_after(uow_factory, event)
     assert [q["topic"] for q in queued] == ["proc.CaptureAccepted"]
     assert queued[0]["correlationid"] == str(event.id)
 
 
 async def test_a_refusal_rolls_back_the_effect_and_dead_letters_the_record(
-    messaging: Messaging,
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
     async def refuse(uow: UnitOfWork, event: Envelope[Any]) -> None:
         await accept(uow, event)
@@ -97,10 +101,10 @@ async def test_a_refusal_rolls_back_the_effect_and_dead_letters_the_record(
 
     event = request()
     headers: tuple[tuple[str, bytes | None], ...] = (("h", None), ("h", b"1"))
-    outcome = await processor(messaging, refuse).process(record(encode(event), headers))
+    outcome = await processor(uow_factory, refuse).process(record(encode(event), headers))
 
     assert outcome is Outcome.DEAD_LETTERED
-    queued = await sent_after(messaging, event)
+    queued = await sent_after(uow_factory, event)
     assert [q["topic"] for q in queued] == ["proc.DeadLetter"]  # CaptureAccepted rolled back
     letter = queued[0]["data"]
     assert letter["reason"] == "not for you"
@@ -109,7 +113,7 @@ async def test_a_refusal_rolls_back_the_effect_and_dead_letters_the_record(
 
 
 async def test_transient_failures_are_retried_until_the_effect_commits(
-    messaging: Messaging,
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
     failures = [ConnectionResetError("db gone"), asyncpg.exceptions.AdminShutdownError("restart")]
 
@@ -119,11 +123,11 @@ async def test_transient_failures_are_retried_until_the_effect_commits(
             raise failures.pop(0)
 
     event = request()
-    assert await processor(messaging, flaky).process(record(encode(event))) is Outcome.HANDLED
-    assert [q["topic"] for q in await sent_after(messaging, event)] == ["proc.CaptureAccepted"]
+    assert await processor(uow_factory, flaky).process(record(encode(event))) is Outcome.HANDLED
+    assert [q["topic"] for q in await sent_after(uow_factory, event)] == ["proc.CaptureAccepted"]
 
 
-async def test_an_unexpected_error_is_retried_then_parked(messaging: Messaging) -> None:
+async def test_an_unexpected_error_is_retried_then_parked(uow_factory: UnitOfWorkFactory) -> None:
     calls = 0
 
     async def buggy(uow: UnitOfWork, event: Envelope[Any]) -> None:
@@ -132,26 +136,32 @@ async def test_an_unexpected_error_is_retried_then_parked(messaging: Messaging) 
         raise KeyError("bug")
 
     event = request()
-    assert await processor(messaging, buggy).process(record(encode(event))) is Outcome.DEAD_LETTERED
+    assert (
+        await processor(uow_factory, buggy).process(record(encode(event))) is Outcome.DEAD_LETTERED
+    )
     assert calls == UNEXPECTED_TRIES + 1
-    assert (await sent_after(messaging, event))[0]["data"]["error_type"] == "KeyError"
+    assert (await sent_after(uow_factory, event))[0]["data"]["error_type"] == "KeyError"
 
 
-async def test_an_unexpected_type_is_dead_lettered_with_its_id(messaging: Messaging) -> None:
+async def test_an_unexpected_type_is_dead_lettered_with_its_id(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
     data = AccountChanged(account_id=uuid4(), name="a")
     event = build_envelope(data, source="/iam", subject="a", tenant="t", sequence=1)
-    outcome = await processor(messaging, accept).process(record(encode(event)))
+    outcome = await processor(uow_factory, accept).process(record(encode(event)))
     assert outcome is Outcome.DEAD_LETTERED
-    letter = (await sent_after(messaging, event))[0]["data"]
+    letter = (await sent_after(uow_factory, event))[0]["data"]
     assert "not expected" in letter["reason"]
 
 
-async def test_an_oversized_record_is_dead_lettered_cut_to_fit(messaging: Messaging) -> None:
+async def test_an_oversized_record_is_dead_lettered_cut_to_fit(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
     garbage = b"\x00" * (2 * 1024 * 1024)
-    consumer = processor(messaging, accept)
+    consumer = processor(uow_factory, accept)
     assert await consumer.process(record(garbage)) is Outcome.DEAD_LETTERED
 
-    async with messaging.pool.acquire() as conn:
+    async with uow_factory.pool.acquire() as conn:
         payload = await conn.fetchval(
             "SELECT payload FROM outbox WHERE topic = 'proc.DeadLetter' ORDER BY position DESC"
         )
@@ -163,13 +173,14 @@ async def test_an_oversized_record_is_dead_lettered_cut_to_fit(messaging: Messag
     assert len(base64.b64decode(letter["value_base64"])) == 64 * 1024
 
 
-async def test_an_event_kafka_would_refuse_is_never_queued(messaging: Messaging) -> None:
+async def test_an_event_kafka_would_refuse_is_never_queued(uow_factory: UnitOfWorkFactory) -> None:
     async def bloated(uow: UnitOfWork, event: Envelope[Any]) -> None:
         await accept(uow, event, name="x" * (MAX_EVENT_BYTES + 1))
 
     event = request()
     assert (
-        await processor(messaging, bloated).process(record(encode(event))) is Outcome.DEAD_LETTERED
+        await processor(uow_factory, bloated).process(record(encode(event)))
+        is Outcome.DEAD_LETTERED
     )
-    letter = (await sent_after(messaging, event))[0]
+    letter = (await sent_after(uow_factory, event))[0]
     assert letter["data"]["error_type"] == "EventTooLarge"
