@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -76,3 +76,22 @@ def quiet_deployment(stack: TestStack) -> Iterator[TestStack]:
     """A deployment no service process runs on, shared by a module's tests."""
     with own_deployment(stack) as own:
         yield own
+
+
+Spawn = Callable[[TestStack, str], ServiceProcess]
+
+
+@pytest.fixture
+def spawn(auth_secret: str) -> Iterator[Spawn]:
+    """Makes service processes for a test and stops every one of them when it ends, also
+    when it fails or times out half-way (a test never leaks a process)."""
+    made: list[ServiceProcess] = []
+
+    def make(stack: TestStack, name: str) -> ServiceProcess:
+        process = service_process(stack, name, auth_secret=auth_secret)
+        made.append(process)
+        return process
+
+    yield make
+    for process in reversed(made):
+        process.stop()
