@@ -7,6 +7,7 @@ This catalogue is part of the contract: the stack creates exactly these topics u
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,35 @@ class TopicSpec:
     configs: dict[str, str] = field(default_factory=dict)
 
 
+_DAY = timedelta(days=1)
 # Facts are kept a week; an image's history is in the services' databases, not in Kafka.
-_FACTS = {"cleanup.policy": "delete", "retention.ms": str(7 * 24 * 3600 * 1000)}
-# Dead letters wait a month for an operator.
-_DEAD_LETTERS = {"cleanup.policy": "delete", "retention.ms": str(30 * 24 * 3600 * 1000)}
+FACT_RETENTION = 7 * _DAY
+# Kafka deletes whole segments, never single records: a record stays readable until its
+# segment has rolled (segment.ms, Kafka's default is 7 days) and then aged past retention.
+FACT_SEGMENT = 1 * _DAY
+# The broker looks for deletable segments this often (log.retention.check.interval.ms).
+RETENTION_CHECK = timedelta(minutes=5)
+# How long after it was written a record of a fact topic may still be read, e.g. by a
+# consumer group replaying from "earliest": consumers must remember handled event ids
+# (their inbox) for longer than this, or a replay could apply an old event again.
+REDELIVERY_WINDOW = FACT_RETENTION + FACT_SEGMENT + RETENTION_CHECK
+
+
+def _ms(span: timedelta) -> str:
+    return str(int(span.total_seconds() * 1000))
+
+
+_FACTS = {
+    "cleanup.policy": "delete",
+    "retention.ms": _ms(FACT_RETENTION),
+    "segment.ms": _ms(FACT_SEGMENT),
+}
+# Dead letters wait a month for an operator; no IMS service consumes them.
+_DEAD_LETTERS = {
+    "cleanup.policy": "delete",
+    "retention.ms": _ms(30 * _DAY),
+    "segment.ms": _ms(_DAY),
+}
 
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from deploy.stack.config import SERVICES
 from deploy.stack.process import StackError
@@ -21,6 +22,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = TOPICS + tuple(
 )
 
 TOPIC_ALREADY_EXISTS = 36
+_PER_TOPIC = 1  # DescribeConfigs source DYNAMIC_TOPIC_CONFIG: set on this topic
 
 
 async def ensure_topics(
@@ -30,9 +32,12 @@ async def ensure_topics(
     topics: Iterable[TopicSpec] = ALL_TOPICS,
     timeout_s: float = 60.0,
 ) -> list[str]:
-    """Create the missing topics, then check every one exists with its partitions.
+    """Create the missing topics, bring the configs of existing ones in line with the
+    catalogue, then check every one exists with its partitions. Idempotent.
 
-    Existing topics are left as they are (idempotent). Returns the physical names.
+    An existing topic keeps its data and its partitions; a config the catalogue sets
+    (retention, segment roll) is corrected when it differs, since the consumers' inbox
+    retention is sized by it. Returns the physical names.
     """
     specs = {topic_name(t.name, prefix): t for t in topics}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
@@ -48,9 +53,49 @@ async def ensure_topics(
             response = await admin.create_topics(missing, timeout_ms=30_000)
             _raise_for_errors(response)
         await _wait_visible(admin, {n: t.partitions for n, t in specs.items()}, timeout_s)
+        # All of them: a topic made by someone else a moment ago is not listed yet, but
+        # answered "already exists" above. Those created here already match.
+        await _reconcile_configs(admin, specs)
     finally:
         await admin.close()
     return sorted(specs)
+
+
+async def topic_configs(admin: Any, names: list[str]) -> dict[str, dict[str, tuple[str, int]]]:
+    """Each topic's configs: name -> (value, source); source 1 is a per-topic setting."""
+    if not names:
+        return {}
+    responses = await admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    )
+    found: dict[str, dict[str, tuple[str, int]]] = {}
+    for response in responses:
+        for error_code, error_message, _, name, entries in response.resources:
+            if error_code != 0:
+                raise StackError(f"describing {name}: error {error_code} {error_message or ''}")
+            found[name] = {entry[0]: (entry[1], entry[3]) for entry in entries}
+    return found
+
+
+async def _reconcile_configs(admin: Any, specs: dict[str, TopicSpec]) -> None:
+    current = await topic_configs(admin, list(specs))
+    changes = []
+    for name, spec in specs.items():
+        configs = current.get(name, {})
+        if all(configs.get(key, ("", 0))[0] == value for key, value in spec.configs.items()):
+            continue
+        # AlterConfigs replaces a topic's whole per-topic config: keep an operator's other
+        # settings, override only what the catalogue fixes.
+        kept = {key: value for key, (value, source) in configs.items() if source == _PER_TOPIC}
+        changes.append(
+            ConfigResource(ConfigResourceType.TOPIC, name, configs={**kept, **spec.configs})
+        )
+    if not changes:
+        return
+    for response in await admin.alter_configs(changes):
+        failed = [f"{r[3]}: error {r[0]} {r[1] or ''}" for r in response.resources if r[0] != 0]
+        if failed:
+            raise StackError("could not update topic configs:\n" + "\n".join(failed))
 
 
 def _raise_for_errors(response: Any) -> None:

@@ -1,7 +1,8 @@
 """Pruning the messaging tables, so they stay small however long a service runs.
 
 Sent outbox rows are only kept for inspection. Inbox rows must outlive every chance of a
-redelivery: the topics keep records for 7 days, so the default keeps 14.
+redelivery: a record stays readable for up to ``schemas.topics.REDELIVERY_WINDOW`` (about 8
+days), and settings refuse an inbox retention that does not outlive it with a margin.
 """
 
 from __future__ import annotations

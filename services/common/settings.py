@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.topics import REDELIVERY_WINDOW
+
+# Clock skew, a slow broker clean-up, an operator's late look: the inbox keeps a day more.
+INBOX_MARGIN = timedelta(days=1)
 
 
 class ServiceSettings(BaseSettings):
@@ -37,9 +43,9 @@ class ServiceSettings(BaseSettings):
     )
     inbox_retention_days: float = Field(
         default=14.0,
-        ge=8.0,
-        description="How long handled event ids are remembered; must exceed the topics' "
-        "7-day retention, or a redelivered record could be handled again",
+        description="How long handled event ids are remembered; must outlive the time a "
+        "record stays readable on the topics (REDELIVERY_WINDOW) by INBOX_MARGIN, or a "
+        "redelivered record could be handled again",
     )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
     http_port: int = Field(default=0, description="Port of the HTTP API (0: no HTTP API)")
@@ -49,6 +55,18 @@ class ServiceSettings(BaseSettings):
     auth_secret: str = Field(default="", description="HMAC secret that signs tenant tokens (HS256)")
     log_level: str = Field(default="info")
     log_json: bool = Field(default=True, description="JSON logs (true) or console logs")
+
+    @model_validator(mode="after")
+    def _inbox_outlives_redelivery(self) -> Self:
+        least = REDELIVERY_WINDOW + INBOX_MARGIN
+        if timedelta(days=self.inbox_retention_days) < least:
+            raise ValueError(
+                f"IMS_INBOX_RETENTION_DAYS must be at least {least / timedelta(days=1):.2f}: "
+                f"records stay readable on the topics for up to "
+                f"{REDELIVERY_WINDOW / timedelta(days=1):.2f} days (retention, the last "
+                f"segment, the broker's check), plus a margin of {INBOX_MARGIN.days} day"
+            )
+        return self
 
     @model_validator(mode="after")
     def _http_needs_a_signing_secret(self) -> Self:

@@ -13,7 +13,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from deploy.stack.config import SERVICES
 from deploy.stack.provision import provision
-from schemas.topics import TOPICS
+from deploy.stack.topics import ensure_topics, topic_configs
+from schemas.topics import REDELIVERY_WINDOW, TOPICS
 from tests.infra import TestStack
 
 pytestmark = pytest.mark.integration
@@ -35,6 +36,54 @@ async def test_every_catalogue_topic_exists_with_its_partitions(stack: TestStack
         topic = described[stack.topic(spec.name)]
         assert topic["error_code"] == 0, spec.name
         assert len(topic["partitions"]) >= max(3, spec.partitions), spec.name
+
+
+async def _configs(bootstrap: str, names: list[str]) -> dict[str, dict[str, str]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        found = await topic_configs(admin, names)
+    finally:
+        await admin.close()
+    return {
+        name: {k: value for k, (value, _) in configs.items()} for name, configs in found.items()
+    }
+
+
+async def test_no_record_outlives_the_redelivery_window(stack: TestStack) -> None:
+    """The inbox is sized by how long a record stays readable: retention plus the segment
+    it sits in. Both are set on every topic, not left to the broker's 7-day defaults."""
+    configs = await _configs(stack.kafka_bootstrap, [stack.topic(t.name) for t in TOPICS])
+    for spec in TOPICS:
+        topic = configs[stack.topic(spec.name)]
+        assert topic["retention.ms"] == spec.configs["retention.ms"], spec.name
+        assert topic["segment.ms"] == spec.configs["segment.ms"], spec.name
+        if spec.name != "DeadLetter":  # for operators; no service consumes it
+            readable_ms = int(topic["retention.ms"]) + int(topic["segment.ms"])
+            assert readable_ms < REDELIVERY_WINDOW.total_seconds() * 1000, spec.name
+
+
+async def test_ensure_topics_repairs_a_drifted_config_and_keeps_the_rest(
+    stack: TestStack,
+) -> None:
+    prefix = f"{stack.topic_prefix}drift{secrets.token_hex(3)}."
+    spec = next(t for t in TOPICS if t.name == "ImageReady")
+    name = f"{prefix}{spec.name}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    try:  # as an older deployment created it: no segment.ms, and an operator's own setting
+        await admin.create_topics(
+            [NewTopic(name, 3, 1, topic_configs={"max.message.bytes": "2000000"})]
+        )
+    finally:
+        await admin.close()
+
+    await ensure_topics(stack.kafka_bootstrap, prefix, topics=[spec])
+
+    configs = (await _configs(stack.kafka_bootstrap, [name]))[name]
+    assert configs["segment.ms"] == spec.configs["segment.ms"]
+    assert configs["retention.ms"] == spec.configs["retention.ms"]
+    assert configs["max.message.bytes"] == "2000000"
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -1,0 +1,31 @@
+"""Settings that would break a guarantee stop the service at startup, naming the variable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.topics import REDELIVERY_WINDOW
+from services.common.settings import INBOX_MARGIN, ServiceSettings
+
+REQUIRED = {"kafka_bootstrap": "127.0.0.1:9092", "database_url": "postgresql://u@h/d"}
+
+
+def test_the_default_inbox_outlives_every_redelivery_with_a_margin() -> None:
+    settings = ServiceSettings(**REQUIRED)  # type: ignore[arg-type]
+    assert timedelta(days=settings.inbox_retention_days) >= REDELIVERY_WINDOW + INBOX_MARGIN
+
+
+@pytest.mark.parametrize("days", [7, 8, 8.5])
+def test_an_inbox_that_forgets_before_a_record_expires_is_refused(days: float) -> None:
+    """A topic record stays readable for retention (7 d) plus its segment (1 d): an inbox
+    pruned earlier would let a replay from "earliest" apply an old event again."""
+    with pytest.raises(ValidationError, match="IMS_INBOX_RETENTION_DAYS must be at least"):
+        ServiceSettings(**REQUIRED, inbox_retention_days=days)  # type: ignore[arg-type]
+
+
+def test_an_http_port_needs_a_signing_secret() -> None:
+    with pytest.raises(ValidationError, match="IMS_AUTH_SECRET"):
+        ServiceSettings(**REQUIRED, http_port=8081)  # type: ignore[arg-type]
