@@ -19,7 +19,6 @@ from services.catalog.domain import (
     PublishStatus,
     Visibility,
     bytes_to_console_gb,
-    visible_to,
 )
 from services.common.auth import CurrentTenant
 
@@ -139,11 +138,8 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
     @router.get("/images/{image_id}", response_model=ImageView)
     async def get_image(tenant: CurrentTenant, image_id: UUID) -> ImageView:
         async with pool.acquire() as conn:
-            image = await store.get_image(conn, image_id)
-        # Someone else's private image is answered exactly like a missing one.
-        if image is None or not visible_to(
-            image.visibility, image.owner_account_id, image.status, tenant.account_id
-        ):
+            image = await store.get_visible_image(conn, image_id, tenant.account_id)
+        if image is None:  # missing, deleted, or someone else's private image: all alike
             raise HTTPException(404, f"Image {image_id} does not exist.")
         return ImageView.of(image)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from uuid import UUID
 
 
 class ImageStatus(StrEnum):
@@ -35,18 +34,6 @@ PUBLISH_LABELS: dict[PublishStatus, str] = {
     PublishStatus.PUBLISHED: "已发布",
 }
 IMAGE_TYPE_LABEL = "ECS 镜像"
-
-
-def visible_to(
-    visibility: Visibility, owner: UUID | None, status: ImageStatus, account_id: UUID
-) -> bool:
-    """Public images are visible to all, private ones to their owner; deleted ones to none.
-
-    (Shared images, visible once accepted, come with the sharing feature.)
-    """
-    if status is ImageStatus.DELETED:
-        return False
-    return visibility is Visibility.PUBLIC or owner == account_id
 
 
 def bytes_to_console_gb(size_bytes: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -16,18 +17,15 @@ from schemas.events import (
 from services.catalog import store
 from services.common.consumer import Handler
 from services.common.failures import Rejected
+from services.common.tenancy import require_tenant
 from services.common.uow import UnitOfWork
 
 
 async def on_capture_requested(uow: UnitOfWork, event: Envelope[Any]) -> None:
     request: CaptureRequested = event.data
-    if event.tenant != str(request.account_id):
-        raise Rejected(
-            f"tenant {event.tenant} may not request images for account {request.account_id}"
-        )
+    require_tenant(event, request.account_id)
     if not await store.insert_creating(uow.conn, request, event.time):
-        existing = await store.get_image(uow.conn, request.image_id)
-        if existing is None or existing.owner_account_id != request.account_id:
+        if await store.owner_of(uow.conn, request.image_id) != request.account_id:
             raise Rejected(f"image id {request.image_id} is taken by another image")
         return  # the same image requested again: it already exists, one effect only
     await uow.emit(
@@ -46,22 +44,43 @@ async def on_capture_requested(uow: UnitOfWork, event: Envelope[Any]) -> None:
     )
 
 
+# Capture's facts about an image: each applies only to an image of the account it names,
+# in that account's name, and only if it is newer than what the catalog applied last.
+
+
 async def on_capture_progressed(uow: UnitOfWork, event: Envelope[Any]) -> None:
     progress: CaptureProgressed = event.data
-    if await uow.apply_version(IMAGE, str(progress.image_id), event.sequence):
-        await store.record_progress(uow.conn, progress.image_id, progress.percent, event.time)
+    require_tenant(event, progress.account_id)
+    if not await uow.apply_version(IMAGE, str(progress.image_id), event.sequence):
+        return  # stale
+    image_id, owner = progress.image_id, progress.account_id
+    if not await store.record_progress(uow.conn, image_id, owner, progress.percent, event.time):
+        await _require_owner(uow, image_id, owner)
 
 
 async def on_image_ready(uow: UnitOfWork, event: Envelope[Any]) -> None:
     ready: ImageReady = event.data
-    if await uow.apply_version(IMAGE, str(ready.image_id), event.sequence):
-        await store.mark_ready(uow.conn, ready)
+    require_tenant(event, ready.account_id)
+    if not await uow.apply_version(IMAGE, str(ready.image_id), event.sequence):
+        return  # stale
+    if not await store.mark_ready(uow.conn, ready):
+        await _require_owner(uow, ready.image_id, ready.account_id)
 
 
 async def on_capture_failed(uow: UnitOfWork, event: Envelope[Any]) -> None:
     failed: CaptureFailed = event.data
-    if await uow.apply_version(IMAGE, str(failed.image_id), event.sequence):
-        await store.mark_failed(uow.conn, failed)
+    require_tenant(event, failed.account_id)
+    if not await uow.apply_version(IMAGE, str(failed.image_id), event.sequence):
+        return  # stale
+    if not await store.mark_failed(uow.conn, failed):
+        await _require_owner(uow, failed.image_id, failed.account_id)
+
+
+async def _require_owner(uow: UnitOfWork, image_id: UUID, account_id: UUID) -> None:
+    """A fact that changed nothing: fine if the image is past creating, refused if the
+    image is not the named account's (the whole unit of work, version included, rolls back)."""
+    if await store.owner_of(uow.conn, image_id) != account_id:
+        raise Rejected(f"account {account_id} does not own image {image_id}")
 
 
 HANDLERS: dict[type[Any], Handler] = {

@@ -72,28 +72,37 @@ async def insert_creating(
     return bool(inserted)
 
 
-async def record_progress(conn: Connection, image_id: UUID, percent: int, at: datetime) -> None:
-    await conn.execute(
+async def record_progress(
+    conn: Connection, image_id: UUID, owner: UUID, percent: int, at: datetime
+) -> bool:
+    """Note a creating image's progress; False if ``owner`` has no such creating image."""
+    updated = await conn.fetchval(
         """
-        UPDATE images SET progress = $2, updated_at = $3
-        WHERE image_id = $1 AND status = 'creating'
+        UPDATE images SET progress = $3, updated_at = $4
+        WHERE image_id = $1 AND owner_account_id = $2 AND status = 'creating'
+        RETURNING true
         """,
         image_id,
+        owner,
         percent,
         at,
     )
+    return bool(updated)
 
 
-async def mark_ready(conn: Connection, ready: ImageReady) -> None:
-    await conn.execute(
+async def mark_ready(conn: Connection, ready: ImageReady) -> bool:
+    """The capture finished; False if the named owner has no such creating image."""
+    updated = await conn.fetchval(
         """
-        UPDATE images SET status = 'normal', progress = 100, name = $2, description = $3,
-            os = $4, system_disk_gb = $5, min_memory_mb = $6, disk_format = $7, size_bytes = $8,
-            virtual_size_bytes = $9, checksum_sha256 = $10, location = $11,
-            source_host_id = $12, source_host_name = $13, updated_at = $14
-        WHERE image_id = $1 AND status = 'creating'
+        UPDATE images SET status = 'normal', progress = 100, name = $3, description = $4,
+            os = $5, system_disk_gb = $6, min_memory_mb = $7, disk_format = $8, size_bytes = $9,
+            virtual_size_bytes = $10, checksum_sha256 = $11, location = $12,
+            source_host_id = $13, source_host_name = $14, updated_at = $15
+        WHERE image_id = $1 AND owner_account_id = $2 AND status = 'creating'
+        RETURNING true
         """,
         ready.image_id,
+        ready.account_id,
         ready.name,
         ready.description,
         ready.os.model_dump(mode="json"),
@@ -108,24 +117,49 @@ async def mark_ready(conn: Connection, ready: ImageReady) -> None:
         ready.source.host_name,
         ready.finished_at,
     )
+    return bool(updated)
 
 
-async def mark_failed(conn: Connection, failed: CaptureFailed) -> None:
-    await conn.execute(
+async def mark_failed(conn: Connection, failed: CaptureFailed) -> bool:
+    """The capture failed; False if the named owner has no such creating image."""
+    updated = await conn.fetchval(
         """
-        UPDATE images SET status = 'failed', failure_code = $2, failure_reason = $3,
-            updated_at = $4
-        WHERE image_id = $1 AND status = 'creating'
+        UPDATE images SET status = 'failed', failure_code = $3, failure_reason = $4,
+            updated_at = $5
+        WHERE image_id = $1 AND owner_account_id = $2 AND status = 'creating'
+        RETURNING true
         """,
         failed.image_id,
+        failed.account_id,
         failed.code,
         failed.reason,
         failed.failed_at,
     )
+    return bool(updated)
 
 
-async def get_image(conn: Connection, image_id: UUID) -> ImageRecord | None:
-    row = await conn.fetchrow("SELECT * FROM images WHERE image_id = $1", image_id)
+async def owner_of(conn: Connection, image_id: UUID) -> UUID | None:
+    """The account owning a private image (None for a public or an unknown one)."""
+    owner: UUID | None = await conn.fetchval(
+        "SELECT owner_account_id FROM images WHERE image_id = $1", image_id
+    )
+    return owner
+
+
+async def get_visible_image(
+    conn: Connection, image_id: UUID, account_id: UUID
+) -> ImageRecord | None:
+    """The image if ``account_id`` may see it: public, or its own; never a deleted one.
+    Someone else's private image is not found, exactly like a missing one."""
+    row = await conn.fetchrow(
+        """
+        SELECT * FROM images
+        WHERE image_id = $1 AND status <> 'deleted'
+            AND (visibility = 'public' OR owner_account_id = $2)
+        """,
+        image_id,
+        account_id,
+    )
     return ImageRecord.from_row(row) if row else None
 
 

@@ -8,17 +8,20 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from schemas.envelope import Envelope
 from schemas.events import NOTICES, CaptureFailed, ImageReady, OwnerNotified
 from services.common.consumer import Handler
+from services.common.tenancy import require_tenant
 from services.common.uow import UnitOfWork
 from services.notifier import domain, store
 
 
 async def on_image_ready(uow: UnitOfWork, event: Envelope[Any]) -> None:
     ready: ImageReady = event.data
+    require_tenant(event, ready.account_id)
     await _notify(uow, event, ready.account_id, ready.image_id, domain.capture_succeeded(ready))
 
 
 async def on_capture_failed(uow: UnitOfWork, event: Envelope[Any]) -> None:
     failed: CaptureFailed = event.data
+    require_tenant(event, failed.account_id)
     await _notify(uow, event, failed.account_id, failed.image_id, domain.capture_failed(failed))
 
 

@@ -1,4 +1,4 @@
-"""Catalog rules without I/O: visibility, console labels, list cursors."""
+"""Catalog rules without I/O: console labels, list cursors."""
 
 from __future__ import annotations
 
@@ -10,23 +10,9 @@ import pytest
 from services.catalog.domain import (
     STATUS_LABELS,
     ImageStatus,
-    Visibility,
     bytes_to_console_gb,
-    visible_to,
 )
 from services.catalog.store import decode_cursor, encode_cursor
-
-
-def test_private_images_are_visible_to_their_owner_only() -> None:
-    owner = uuid4()
-    assert visible_to(Visibility.PRIVATE, owner, ImageStatus.NORMAL, owner)
-    assert not visible_to(Visibility.PRIVATE, owner, ImageStatus.NORMAL, uuid4())
-
-
-def test_public_images_are_visible_to_all_and_deleted_ones_to_none() -> None:
-    assert visible_to(Visibility.PUBLIC, None, ImageStatus.NORMAL, uuid4())
-    owner = uuid4()
-    assert not visible_to(Visibility.PRIVATE, owner, ImageStatus.DELETED, owner)
 
 
 def test_labels_are_the_consoles() -> None:
