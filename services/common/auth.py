@@ -65,7 +65,14 @@ def verify_token(secret: str, token: str) -> Tenant:
         account_id = UUID(str(claims["sub"]))
     except ValueError as exc:
         raise jwt.InvalidTokenError("sub is not an account id") from exc
-    return Tenant(account_id, str(claims.get("name", "")), frozenset(claims.get("roles", [])))
+    roles = claims.get("roles", [])
+    # A string would pass as an iterable of one-letter roles: only a list of names counts.
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise jwt.InvalidTokenError("roles must be a list of role names")
+    name = claims.get("name", "")
+    if not isinstance(name, str):
+        raise jwt.InvalidTokenError("name must be a string")
+    return Tenant(account_id, name, frozenset(roles))
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -88,3 +95,14 @@ def current_tenant(
 
 # The verified tenant of a request, for route signatures: ``tenant: CurrentTenant``.
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
+
+
+def current_admin(tenant: CurrentTenant) -> Tenant:
+    """FastAPI dependency: a verified platform administrator (C1, C6, C7), or 403."""
+    if not tenant.is_admin:
+        raise HTTPException(403, "This call needs the admin role.")
+    return tenant
+
+
+# A verified administrator, for admin routes: ``admin: CurrentAdmin``.
+CurrentAdmin = Annotated[Tenant, Depends(current_admin)]
