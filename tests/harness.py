@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.structs import RecordMetadata
 
 from deploy.stack.services import ServiceLaunch
 from schemas.envelope import Envelope
@@ -170,9 +171,10 @@ class Bus:
         key: str,
         value: bytes,
         headers: list[tuple[str, bytes | None]] | None = None,
-    ) -> None:
+    ) -> RecordMetadata:
+        """Produce one record; returns where it landed (partition, offset)."""
         assert self._producer is not None
-        await self._producer.send_and_wait(
+        return await self._producer.send_and_wait(
             self.topic(name), value=value, key=key.encode(), headers=headers
         )
 
@@ -259,15 +261,3 @@ def token_for(secret: str, account_id: UUID, name: str = "tester") -> str:
 
 def new_id() -> UUID:
     return uuid4()
-
-
-async def handled(dsn: str, schema: str, event_id: UUID) -> int:
-    """How many consumers of a service recorded ``event_id`` in its inbox."""
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
-    try:
-        count = await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", event_id)
-        return int(count)
-    finally:
-        await conn.close()

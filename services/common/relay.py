@@ -31,14 +31,17 @@ def notify_channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
-def create_producer(bootstrap: str) -> AIOKafkaProducer:
-    """The idempotent producer: no duplicates from retries, no loss on leader failover."""
+def create_producer(bootstrap: str, request_timeout_s: float = 30.0) -> AIOKafkaProducer:
+    """The idempotent producer: no duplicates from retries, no loss on leader failover.
+
+    A send the broker has not acknowledged within ``request_timeout_s`` fails, and the
+    relay retries its batch (rows stay unsent until acknowledged)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         enable_idempotence=True,
         acks="all",
         linger_ms=2,
-        request_timeout_ms=30_000,
+        request_timeout_ms=int(request_timeout_s * 1000),
     )
 
 
@@ -51,12 +54,14 @@ class OutboxRelay:
         schema: str,
         batch_size: int = 200,
         poll_interval: float = 1.0,
+        ack_timeout: float = 30.0,
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._schema = schema
         self._batch_size = batch_size
+        self._ack_timeout = ack_timeout
         self._poll_interval = poll_interval
         self._backoff = backoff
         self._wake = asyncio.Event()
@@ -111,7 +116,11 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            await asyncio.gather(*deliveries)
+            # Bounded: with the broker gone the producer would wait for it indefinitely,
+            # holding this transaction and its row locks open. Timing out rolls back (the
+            # rows stay unsent), shows the outage (retry metric, log) and retries; a batch
+            # the producer still delivers later is sent again, which consumers recognise.
+            await asyncio.wait_for(asyncio.gather(*deliveries), self._ack_timeout)
             failpoint("relay.after_send")
             await conn.execute(
                 "UPDATE outbox SET sent_at = now() WHERE position = ANY($1::bigint[])",

@@ -47,9 +47,11 @@ class ServiceDefinition:
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     name = definition.name
     pool = await create_pool(settings.database_url, name)
-    producer = create_producer(settings.kafka_bootstrap)
+    producer = create_producer(settings.kafka_bootstrap, settings.kafka_request_timeout_seconds)
     await producer.start()
-    relay = OutboxRelay(pool, producer, schema=name)
+    relay = OutboxRelay(
+        pool, producer, schema=name, ack_timeout=settings.kafka_request_timeout_seconds
+    )
     uow_factory = UnitOfWorkFactory(pool, source=f"/ims/{name}", topic_prefix=settings.topic_prefix)
     stream_app = create_app(
         name,

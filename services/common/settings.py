@@ -38,6 +38,12 @@ class ServiceSettings(BaseSettings):
         description="Consumer group session timeout: how long a crashed instance holds its "
         "partitions before the group moves them (heartbeats go every 3 s)",
     )
+    kafka_request_timeout_seconds: float = Field(
+        default=30.0,
+        ge=1.0,
+        description="How long the outbox relay waits for Kafka to acknowledge a batch before "
+        "it retries it (the rows stay unsent meanwhile)",
+    )
     outbox_retention_hours: float = Field(
         default=24.0, gt=0, description="How long sent outbox rows are kept"
     )

@@ -10,10 +10,8 @@ from uuid import UUID, uuid4
 
 import httpx
 
-from schemas.events import CaptureProgressed
 from services.common.codec import encode
-from tests.harness import Bus, ServiceProcess, body, eventually, handled, token_for
-from tests.infra import TestStack
+from tests.harness import Bus, ServiceProcess, body, eventually, token_for
 from tests.integration import facts
 
 
@@ -153,23 +151,6 @@ async def test_a_malformed_record_is_dead_lettered_and_the_stream_moves_on(
     assert letter["data"]["reason"].startswith("not JSON")
     assert letter["data"]["topic"] == bus.topic("CaptureRequested")
     assert letter["data"]["consumer"].endswith("ims-catalog")
-
-
-async def test_a_stale_fact_arriving_late_changes_nothing(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path, stack: TestStack
-) -> None:
-    catalog = system["catalog"]
-    (account, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
-    await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
-    await wait_status(catalog, auth_secret, account, image_id, "normal")
-
-    late = CaptureProgressed(image_id=image_id, account_id=account, percent=10)
-    sent = await bus.send(late, subject=image_id, tenant=account, sequence=2, source="/ims/capture")
-    await eventually(lambda: handled(stack.dsns["catalog"], "catalog", sent.id))
-
-    image = get_image(catalog, auth_secret, account, image_id).json()
-    assert image["status"] == "normal"
-    assert image["progress"] == 100
 
 
 def _b64(data: bytes) -> str:

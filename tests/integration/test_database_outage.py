@@ -1,5 +1,5 @@
-"""A database outage is transient: the record is retried, never acknowledged before its
-effect is committed, and handled exactly once when the database is back."""
+"""A database outage is transient: the record is retried, never acknowledged (its offset is
+not committed) before its effect is committed, and handled once when the database is back."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import asyncpg
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.harness import Bus, eventually, service_process
+from services.common.codec import build_envelope, encode
+from services.common.stream import app_id
+from tests.harness import Bus, body, eventually
 from tests.infra import TestStack
 from tests.integration import facts
+from tests.integration.conftest import Spawn
 from tests.proxy import TcpProxy
 
 
@@ -21,31 +26,88 @@ def through(proxy: TcpProxy, dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}"))
 
 
+async def committed_offset(bootstrap: str, group: str, partition: TopicPartition) -> int:
+    """The group's committed offset of ``partition`` (the next record it would read), or -1."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    found = offsets.get(partition)
+    return -1 if found is None else int(found.offset)
+
+
 async def test_records_wait_out_a_database_outage_and_are_handled_once(
-    deployment: TestStack, auth_secret: str
+    deployment: TestStack, spawn: Spawn
 ) -> None:
     dsn = deployment.dsns["catalog"]
     target = urlsplit(dsn)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     proxy.open()
-    catalog = service_process(deployment, "catalog", auth_secret=auth_secret)
+    catalog = spawn(deployment, "catalog")
     catalog.env["IMS_DATABASE_URL"] = through(proxy, dsn)
+    group = app_id("catalog", deployment.topic_prefix)
     account, image_id = uuid4(), uuid4()
     try:
         catalog.start().wait_healthy()
-        proxy.cut()
         async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
-            await bus.send(
-                facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
+            # One record before the outage, on the same partition (same key): the group
+            # commits past it, so the check below compares with a real committed offset.
+            warmup = uuid4()
+            before = await bus.send_raw(
+                "CaptureRequested",
+                str(image_id),
+                encode(
+                    build_envelope(
+                        facts.capture(account, uuid4(), warmup),
+                        source="/test",
+                        subject=str(warmup),
+                        tenant=str(account),
+                        sequence=1,
+                    )
+                ),
             )
-            await eventually(lambda: catalog.metric("ims_retries_total") >= 2, timeout=90)
-            await asyncio.sleep(2)  # well past faust's 1 s offset commit interval
+            await bus.read("CaptureAccepted", lambda rs: len(rs) >= 1, key=str(warmup))
+            warm = TopicPartition(before.topic, before.partition)
+
+            async def committed_past_warmup() -> bool:
+                offset = await committed_offset(deployment.kafka_bootstrap, group, warm)
+                return offset > int(before.offset)
+
+            await eventually(committed_past_warmup, timeout=30)
+
+            proxy.cut()
+            request = build_envelope(
+                facts.capture(account, uuid4(), image_id),
+                source="/test",
+                subject=str(image_id),
+                tenant=str(account),
+                sequence=1,
+            )
+            sent = await bus.send_raw("CaptureRequested", str(image_id), encode(request))
+            partition = TopicPartition(sent.topic, sent.partition)
+            retries = {"component": group, "kind": "transient"}
+            await eventually(lambda: catalog.metric("ims_retries_total", **retries) >= 2)
+            # Longer than faust's 1 s commit interval: had the record been acknowledged
+            # while its effect could not commit, its offset would be committed by now.
+            await asyncio.sleep(3)
+            assert partition == warm
+            assert await committed_offset(deployment.kafka_bootstrap, group, partition) == (
+                sent.offset
+            ), "the record's offset was committed before its effect"
             proxy.open()
 
             accepted = await bus.read(
                 "CaptureAccepted", lambda rs: len(rs) >= 1, key=str(image_id), timeout=90
             )
-        assert len(accepted) == 1
+
+            async def committed_past_it() -> bool:
+                offset = await committed_offset(deployment.kafka_bootstrap, group, partition)
+                return offset > int(sent.offset)
+
+            await eventually(committed_past_it, timeout=30)
+        assert [body(r)["causationid"] for r in accepted] == [str(request.id)]
         conn = await asyncpg.connect(dsn, server_settings={"search_path": "catalog"})
         try:
             status = await conn.fetchval("SELECT status FROM images WHERE image_id = $1", image_id)
@@ -55,5 +117,4 @@ async def test_records_wait_out_a_database_outage_and_are_handled_once(
         assert catalog.proc is not None
         assert catalog.proc.poll() is None, "the service kept running through the outage"
     finally:
-        catalog.stop()
         proxy.close()

@@ -1,21 +1,27 @@
 """The idempotent consumer against real PostgreSQL: every outcome of one record.
 
 No broker here: records are handed to the processor as faust would hand them over, and the
-outbox (what would be sent) and inbox are read back from the database.
+outbox (what would be sent) and inbox are read back from the database. Each test has a
+database of its own and every record its own Kafka position.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import itertools
 import json
+import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
 import pytest
 
+from deploy.stack.provision import drop, provision
 from schemas.envelope import Envelope
 from schemas.events import AccountChanged, CaptureAccepted, CaptureRequested, Event
 from services.common.backoff import Backoff
@@ -23,17 +29,29 @@ from services.common.codec import build_envelope, encode
 from services.common.consumer import UNEXPECTED_TRIES, EventProcessor, Handler, Outcome, Record
 from services.common.db import create_pool
 from services.common.failures import Rejected
+from services.common.migrate import upgrade
 from services.common.uow import MAX_EVENT_BYTES, UnitOfWork, UnitOfWorkFactory
 from tests.infra import TestStack
 
 FAST = Backoff(initial=0.01, maximum=0.02)
+NOTIFIER_MIGRATIONS = Path(__file__).resolve().parents[2] / "services/notifier/migrations"
+_offsets = itertools.count(1)
 
 
 @pytest.fixture
-async def uow_factory(quiet_deployment: TestStack) -> AsyncIterator[UnitOfWorkFactory]:
-    pool = await create_pool(quiet_deployment.dsns["notifier"], "notifier")
-    yield UnitOfWorkFactory(pool, source="/test", topic_prefix="proc.")
-    await pool.close()
+async def uow_factory(stack: TestStack) -> AsyncIterator[UnitOfWorkFactory]:
+    """A database of its own for each test: no test sees what another left behind."""
+    database = f"{stack.database}_p{secrets.token_hex(3)}"
+    dsns = await provision(stack.admin_dsn, database, ["notifier"], secret=stack.role_secret)
+    try:
+        await asyncio.to_thread(upgrade, dsns["notifier"], "notifier", NOTIFIER_MIGRATIONS)
+        pool = await create_pool(dsns["notifier"], "notifier")
+        try:
+            yield UnitOfWorkFactory(pool, source="/test", topic_prefix="proc.")
+        finally:
+            await pool.close()
+    finally:
+        await drop(stack.admin_dsn, database, ["notifier"])
 
 
 def processor(uow_factory: UnitOfWorkFactory, handler: Handler) -> EventProcessor:
@@ -43,7 +61,8 @@ def processor(uow_factory: UnitOfWorkFactory, handler: Handler) -> EventProcesso
 
 
 def record(value: bytes | None, headers: tuple[tuple[str, bytes | None], ...] = ()) -> Record:
-    return Record("in", 0, 7, b"key", value, headers)
+    """A record at a Kafka position no other record of the session has."""
+    return Record("in", 0, next(_offsets), b"key", value, headers)
 
 
 def request() -> Envelope[Event]:
@@ -184,3 +203,25 @@ async def test_an_event_kafka_would_refuse_is_never_queued(uow_factory: UnitOfWo
     )
     letter = (await sent_after(uow_factory, event))[0]
     assert letter["data"]["error_type"] == "EventTooLarge"
+
+
+async def test_a_bug_in_a_handlers_sql_is_parked_not_retried_for_ever(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A programming error is not an outage: after a few tries the record is parked and
+    the partition moves on, instead of stalling behind it for ever."""
+    calls = 0
+
+    async def buggy_sql(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        nonlocal calls
+        calls += 1
+        await uow.conn.execute("UPDATE no_such_table SET x = 1")
+
+    event = request()
+    outcome = await asyncio.wait_for(
+        processor(uow_factory, buggy_sql).process(record(encode(event))), timeout=30
+    )
+    assert outcome is Outcome.DEAD_LETTERED
+    assert calls == UNEXPECTED_TRIES + 1
+    letter = (await sent_after(uow_factory, event))[0]["data"]
+    assert letter["error_type"] == "UndefinedTableError"

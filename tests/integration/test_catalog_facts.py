@@ -1,6 +1,11 @@
-"""No tenant can change another tenant's image through facts: a capture fact applies only to
-an image of the account it names, stated in that account's name; anything else is
-dead-lettered with the reason and changes nothing, not even the image's version line."""
+"""Capture's facts in the catalog, with only the catalog running (so an image stays
+`creating` until the test says otherwise):
+
+- no tenant can change another tenant's image through facts: a fact applies only to an
+  image of the account it names, stated in that account's name; anything else is
+  dead-lettered with the reason and changes nothing, not even the image's version line;
+- facts of one image travel on several topics and arrive out of order: a fact older than
+  the last one applied changes nothing."""
 
 from __future__ import annotations
 
@@ -101,3 +106,43 @@ async def test_capture_facts_about_another_tenants_image_are_dead_lettered(
             return bool((await image_row(deployment, image_id))["progress"] == 40)
 
         await eventually(progressed)
+
+
+async def test_a_stale_fact_arriving_late_changes_nothing(
+    deployment: TestStack, spawn: Spawn
+) -> None:
+    spawn(deployment, "catalog").start().wait_healthy()
+    account, image_id = uuid4(), uuid4()
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        await bus.send(facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account)
+        await eventually(lambda: image_row(deployment, image_id))
+        await bus.send(
+            CaptureProgressed(image_id=image_id, account_id=account, percent=60),
+            subject=image_id,
+            tenant=account,
+            sequence=3,
+        )
+
+        async def at_60() -> bool:
+            return bool((await image_row(deployment, image_id))["progress"] == 60)
+
+        await eventually(at_60)
+        # Capture reported 2 before 3, but 2 arrives last (e.g. it waited in a retry).
+        late = await bus.send(
+            CaptureProgressed(image_id=image_id, account_id=account, percent=30),
+            subject=image_id,
+            tenant=account,
+            sequence=2,
+        )
+
+        async def late_handled() -> bool:
+            conn = await asyncpg.connect(
+                deployment.dsns["catalog"], server_settings={"search_path": "catalog"}
+            )
+            try:
+                return bool(await conn.fetchval("SELECT 1 FROM inbox WHERE event_id = $1", late.id))
+            finally:
+                await conn.close()
+
+        await eventually(late_handled)
+    assert (await image_row(deployment, image_id))["progress"] == 60
