@@ -3,7 +3,7 @@
 As ECS and IAM would, it publishes two accounts and three hosts (two stopped, with small
 real disk files; one running); as the console would, it asks for a private image of a
 stopped host. Then it waits until the catalog shows the image `normal` (正常), writes
-`<state dir>/demo/tokens.env`. Ids are derived from names, so
+`<state dir>/demo/tokens.env` and prints what to try next. Ids are derived from names, so
 running the demo again changes nothing.
 """
 
@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
+from deploy.stack.next_steps import next_steps
 from deploy.stack.process import StackError
 from deploy.stack.stack import block_storage_dir
 from deploy.stack.state import StackState
@@ -92,7 +93,8 @@ def run_demo(state: StackState) -> None:
     image = _wait_until_settled(catalog, token, image_id)
     _show(catalog, token, image)
     tokens = write_tokens(state, image_id)
-    console.print(f"demo tokens: {tokens}", soft_wrap=True, markup=False, highlight=False)
+    # soft_wrap: long command lines stay whole, so they can be copied (also from a log).
+    console.print(next_steps(state, tokens), soft_wrap=True, markup=False, highlight=False)
 
 
 async def _publish(state: StackState, disks: Path) -> None:
