@@ -75,10 +75,14 @@ if [ -z "${IMS_PG_BIN:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >
   fi
 fi
 
-# -- kcat: the non-Python Kafka client the contract tests use -----------------------------------
+# -- kcat and curl: the clients of the README's "Try it" lines (kcat: also the contract tests) ---
 if ! command -v kcat >/dev/null 2>&1; then
   step "kcat: installing"
   apt_install kcat
+fi
+if ! command -v curl >/dev/null 2>&1; then
+  step "curl: installing"
+  apt_install curl
 fi
 
 # -- Kafka jars ------------------------------------------------------------------------------

@@ -12,13 +12,18 @@ import pytest
 from tests.infra import TestStack, open_test_stack
 
 INTEGRATION_DIR = Path(__file__).parent / "integration"
+E2E_DIR = Path(__file__).parent / "e2e"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/integration needs the real stack: mark it so."""
+    """Everything under tests/integration needs the real stack, everything under tests/e2e
+    a clean clone that starts its own: mark them so (`-m "not e2e"` skips the latter)."""
     for item in items:
-        if INTEGRATION_DIR in Path(str(item.path)).parents:
+        parents = Path(str(item.path)).parents
+        if INTEGRATION_DIR in parents:
             item.add_marker(pytest.mark.integration)
+        if E2E_DIR in parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

@@ -183,7 +183,5 @@ def demo(state_dir: StateDir = None) -> None:
         raise _fail(StackError("no stack: run `ims-stack up` first"))
     try:
         run_demo(state)
-    except NotImplementedError as exc:  # the placeholder, until the demo is written
-        console.print(f"[yellow]demo not available yet:[/yellow] {exc}")
     except StackError as exc:
         raise _fail(exc) from exc

@@ -2,8 +2,9 @@
 
 As ECS and IAM would, it publishes two accounts and three hosts (two stopped, with small
 real disk files; one running); as the console would, it asks for a private image of a
-stopped host. Then it waits until the catalog shows the image `normal` (正常). Ids are
-derived from names, so running the demo again changes nothing.
+stopped host. Then it waits until the catalog shows the image `normal` (正常), writes
+`<state dir>/demo/tokens.env` and prints what to try next. Ids are derived from names, so
+running the demo again changes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
+from deploy.stack.next_steps import next_steps
 from deploy.stack.process import StackError
 from deploy.stack.stack import block_storage_dir
 from deploy.stack.state import StackState
@@ -90,7 +92,9 @@ def run_demo(state: StackState) -> None:
     token = issue_token(state.auth_secret(), alice, "alice")
     image = _wait_until_settled(catalog, token, image_id)
     _show(catalog, token, image)
-    _write_tokens(state)
+    tokens = write_tokens(state, image_id)
+    # soft_wrap: long command lines stay whole, so they can be copied (also from a log).
+    console.print(next_steps(state, tokens), soft_wrap=True, markup=False, highlight=False)
 
 
 async def _publish(state: StackState, disks: Path) -> None:
@@ -190,7 +194,10 @@ def _wait_until_settled(catalog: str, token: str, image_id: UUID) -> dict[str, o
 
 def _show(catalog: str, token: str, image: dict[str, object]) -> None:
     if image["status"] != "normal":
-        raise StackError(f"the demo capture failed: {image.get('failure')}")
+        raise StackError(
+            f"the demo capture failed: {image.get('failure')} (see `ims-stack logs capture`; "
+            "`ims-stack reset --yes` starts over)"
+        )
     headers = {"Authorization": f"Bearer {token}"}
     table = Table(title="alice's private images (私有镜像)")
     for column in ("名称", "状态", "操作系统", "类型", "系统盘 (GB)", "镜像大小"):
@@ -215,17 +222,22 @@ def _show(catalog: str, token: str, image: dict[str, object]) -> None:
     console.print(f"public images (公共镜像): {names}")
 
 
-def _write_tokens(state: StackState) -> None:
-    """Bearer tokens for trying the APIs by hand (valid 12 hours)."""
-    lines = [
-        f"{name.upper()}_TOKEN={issue_token(state.auth_secret(), demo_id(f'account:{name}'), name)}"
+def write_tokens(state: StackState, image_id: UUID) -> Path:
+    """`<state dir>/demo/tokens.env`: bearer tokens for trying the APIs by hand (valid
+    12 hours) and the demo image's id; the README's "Try it" lines source it."""
+    values = {
+        f"{name.upper()}_TOKEN": issue_token(
+            state.auth_secret(), demo_id(f"account:{name}"), name
+        )
         for name in ACCOUNTS
-    ]
+    }
+    values["DEMO_IMAGE_ID"] = str(image_id)
     path = state.path / "demo" / "tokens.env"
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o600)
-    console.print(f"demo tokens: {path}")
-    console.print(
-        f'  source {path} && curl -s -H "Authorization: Bearer $ALICE_TOKEN" '
-        f"{state.service_url('catalog')}/v1/images?tab=private"
-    )
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Owner-only from the first byte (tokens), replaced whole (a second run rewrites it).
+    partial = path.with_suffix(".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("".join(f"{key}={value}\n" for key, value in values.items()))
+    partial.replace(path)
+    return path

@@ -1,4 +1,4 @@
-"""One database per deployment, one login role and one schema per service (SPEC §3).
+"""One database per deployment, one login role and one schema per service.
 
 Each service's role owns exactly its schema and can use nothing else: another service's
 schema answers "permission denied", so "never reads another's" is enforced, not promised.
