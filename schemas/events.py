@@ -205,6 +205,65 @@ class CaptureFailed(Event):
     failed_at: AwareDatetime
 
 
+# --- catalog ----------------------------------------------------------------------------
+
+# The envelope ``tenant`` of facts about the platform's public images, which no account owns.
+PLATFORM_TENANT = "platform"
+PublishStatus = Literal["unpublished", "published"]
+
+
+class ImageUpdated(Event):
+    """The owner changed a private image's name or description (C4), or an admin its
+    publish status (C7): the image's mutable attributes after the change."""
+
+    NAME = "ImageUpdated"
+    DESCRIPTION = "A private image's name, description or publish status changed (C4, C7)."
+
+    image_id: UUID
+    account_id: UUID
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    publish_status: PublishStatus
+    updated_at: AwareDatetime
+
+
+class ImageDeleted(Event):
+    """The owner deleted a private image (C5): it leaves every list, its memberships end and
+    its stored file is removed by the service that stored it."""
+
+    NAME = "ImageDeleted"
+    DESCRIPTION = "A private image was deleted (C5); shares of it end, its file is removed."
+
+    image_id: UUID
+    account_id: UUID
+    deleted_at: AwareDatetime
+
+
+class PublicImageAdded(Event):
+    """A public image is in the catalog (C1): seeded at install or added by an admin.
+    Stated in the name of ``PLATFORM_TENANT``."""
+
+    NAME = "PublicImageAdded"
+    DESCRIPTION = "A public image is available to every tenant (C1)."
+
+    image_id: UUID
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    os: OperatingSystem
+    system_disk_gb: int = Field(ge=1)
+    min_memory_mb: int = Field(ge=0)
+    added_at: AwareDatetime
+
+
+class PublicImageRetired(Event):
+    """An admin retired a public image (C1): it leaves the public tab and cannot be used."""
+
+    NAME = "PublicImageRetired"
+    DESCRIPTION = "A public image was retired by an admin (C1)."
+
+    image_id: UUID
+    retired_at: AwareDatetime
+
+
 # --- sharing ----------------------------------------------------------------------------
 
 
@@ -291,6 +350,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CaptureProgressed,
     ImageReady,
     CaptureFailed,
+    ImageUpdated,
+    ImageDeleted,
+    PublicImageAdded,
+    PublicImageRetired,
     ShareOffered,
     ShareAccepted,
     OwnerNotified,

@@ -99,6 +99,34 @@ TOPICS: tuple[TopicSpec, ...] = (
         configs=_FACTS,
     ),
     TopicSpec(
+        "ImageUpdated",
+        "catalog",
+        "image id",
+        "A private image's name, description or publish status changed.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "ImageDeleted",
+        "catalog",
+        "image id",
+        "A private image was deleted by its owner.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "PublicImageAdded",
+        "catalog",
+        "image id",
+        "A public image is available to every tenant.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "PublicImageRetired",
+        "catalog",
+        "image id",
+        "A public image was retired.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
         "ShareOffered", "sharing", "image id", "An image was offered to an account.", configs=_FACTS
     ),
     TopicSpec(

@@ -132,6 +132,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "image_id": ID, "account_id": OTHER, "host_id": ID, "name": "img",
         "code": "host_running", "reason": "云主机正在运行", "failed_at": NOW,
     },
+    "ImageUpdated": {
+        "image_id": ID, "account_id": OTHER, "name": "img", "description": "golden",
+        "publish_status": "published", "updated_at": NOW,
+    },
+    "ImageDeleted": {"image_id": ID, "account_id": OTHER, "deleted_at": NOW},
+    "PublicImageAdded": {
+        "image_id": ID, "name": "Debian 12 64bit", "os": OS, "system_disk_gb": 40,
+        "min_memory_mb": 1024, "added_at": NOW,
+    },
+    "PublicImageRetired": {"image_id": ID, "retired_at": NOW},
     "ShareOffered": {
         "image_id": ID, "owner_account_id": OTHER, "member_account_id": ID, "image_name": "img",
     },
