@@ -11,7 +11,7 @@ Readers ignore fields they do not know, so adding an optional field is not a bre
 from __future__ import annotations
 
 from typing import ClassVar, Literal
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -265,27 +265,81 @@ class PublicImageRetired(Event):
 
 
 # --- sharing ----------------------------------------------------------------------------
+# A membership (an image offered to one account) is an aggregate of its own: its key and
+# ``subject`` are ``membership_id(image_id, member_account_id)`` and its facts carry their own
+# version line, apart from the image's. Each fact says what a reader needs (names of the
+# image and of both accounts), so nobody has to ask back. The envelope's ``tenant`` is the
+# account that made the change: the owner for offers and revocations, the member for answers.
+
+MEMBERSHIP = "membership"
+MemberStatus = Literal["pending", "accepted", "rejected"]
+RevocationCause = Literal[
+    "tenant_removed",  # the owner deleted this tenant (S9)
+    "sharing_cancelled",  # the owner cancelled sharing of the image (S7)
+    "image_deleted",  # the owner deleted the image (C5)
+    "image_failed",  # the image is no longer usable in the catalog
+    "account_closed",  # the member's account was closed in IAM
+]
 
 
-class ShareOffered(Event):
-    NAME = "ShareOffered"
-    DESCRIPTION = "An owner offered a private image to an account (S1); the member is pending."
+def membership_id(image_id: UUID, member_account_id: UUID) -> UUID:
+    """The id of the membership of ``member_account_id`` in ``image_id``: the same for every
+    reader and writer, so any service can key and look up a membership."""
+    return uuid5(NAMESPACE_URL, f"ims:membership:{image_id}:{member_account_id}")
 
+
+class MembershipFact(Event):
+    """What every fact about a membership says (not an event type of its own)."""
+
+    membership_id: UUID = Field(description="membership_id(image_id, member_account_id)")
     image_id: UUID
-    owner_account_id: UUID
-    member_account_id: UUID
-    member_project_id: UUID | None = None
     image_name: str
-
-
-class ShareAccepted(Event):
-    NAME = "ShareAccepted"
-    DESCRIPTION = "A recipient accepted a shared image (S3, S6)."
-
-    image_id: UUID
     owner_account_id: UUID
+    owner_account_name: str
     member_account_id: UUID
-    member_project_id: UUID | None = None
+    member_account_name: str
+    member_project_id: UUID | None = Field(
+        default=None, description="The project shared to (dedicated-cloud, multi-project)"
+    )
+    member_project_name: str | None = None
+
+
+class ShareOffered(MembershipFact):
+    NAME = "ShareOffered"
+    VERSION = 2  # v1 (keyed by image id, no account names) was never produced
+    DESCRIPTION = "An owner offered a private image to an account (S1, S8); it is pending."
+
+    offered_at: AwareDatetime
+
+
+class ShareAccepted(MembershipFact):
+    NAME = "ShareAccepted"
+    VERSION = 2  # v1 (keyed by image id, no names) was never produced
+    DESCRIPTION = "A recipient accepted a shared image (S3), or re-accepted a rejected one (S6)."
+
+    accepted_at: AwareDatetime
+
+
+class ShareRejected(MembershipFact):
+    NAME = "ShareRejected"
+    DESCRIPTION = (
+        "A recipient rejected an offer (S3) or removed an accepted image from its list (S5)."
+    )
+
+    previous_status: Literal["pending", "accepted"]
+    rejected_at: AwareDatetime
+
+
+class ShareRevoked(MembershipFact):
+    NAME = "ShareRevoked"
+    DESCRIPTION = (
+        "A membership ended without the recipient (S7, S9, S10): the owner removed the "
+        "tenant, cancelled sharing or deleted the image, or the account was closed."
+    )
+
+    cause: RevocationCause
+    previous_status: MemberStatus
+    revoked_at: AwareDatetime
 
 
 # --- notifier ---------------------------------------------------------------------------
@@ -356,6 +410,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PublicImageRetired,
     ShareOffered,
     ShareAccepted,
+    ShareRejected,
+    ShareRevoked,
     OwnerNotified,
     DeadLetter,
 )

@@ -53,6 +53,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "PublicImageRetired": ("other platform services",),
     "ShareOffered": ("other platform services",),
     "ShareAccepted": ("other platform services",),
+    "ShareRejected": ("other platform services",),
+    "ShareRevoked": ("other platform services",),
     "OwnerNotified": ("console/push gateway",),
     "DeadLetter": ("operators",),
 }

@@ -127,13 +127,31 @@ TOPICS: tuple[TopicSpec, ...] = (
         configs=_FACTS,
     ),
     TopicSpec(
-        "ShareOffered", "sharing", "image id", "An image was offered to an account.", configs=_FACTS
+        "ShareOffered",
+        "sharing",
+        "membership id",
+        "An image was offered to an account.",
+        configs=_FACTS,
     ),
     TopicSpec(
         "ShareAccepted",
         "sharing",
-        "image id",
+        "membership id",
         "A recipient accepted a shared image.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "ShareRejected",
+        "sharing",
+        "membership id",
+        "A recipient rejected an offer or removed an accepted image.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "ShareRevoked",
+        "sharing",
+        "membership id",
+        "A membership ended: tenant removed, sharing cancelled, image deleted, account closed.",
         configs=_FACTS,
     ),
     TopicSpec(

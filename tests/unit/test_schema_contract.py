@@ -108,6 +108,10 @@ OTHER = UUID("7d1a4f6e-2b3c-4e5d-8f90-a1b2c3d4e5f6")
 OS = {"family": "linux", "distro": "Ubuntu", "version": "22.04"}
 DISK = {"disk_id": ID, "path": "/pool/d1", "format": "qcow2", "size_gb": 40}
 
+MEMBER = {
+    "membership_id": OTHER, "image_id": ID, "image_name": "img", "owner_account_id": OTHER,
+    "owner_account_name": "alice", "member_account_id": ID, "member_account_name": "bob",
+}  # fmt: skip
 SAMPLES: dict[str, dict[str, Any]] = {
     "HostChanged": {
         "host_id": ID, "account_id": OTHER, "name": "web-1", "os": OS, "state": "stopped",
@@ -142,12 +146,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "min_memory_mb": 1024, "added_at": NOW,
     },
     "PublicImageRetired": {"image_id": ID, "retired_at": NOW},
-    "ShareOffered": {
-        "image_id": ID, "owner_account_id": OTHER, "member_account_id": ID, "image_name": "img",
-    },
-    "ShareAccepted": {
-        "image_id": ID, "owner_account_id": OTHER, "member_account_id": ID,
-        "member_project_id": OTHER,
+    "ShareOffered": {**MEMBER, "offered_at": NOW},
+    "ShareAccepted": {**MEMBER, "member_project_id": OTHER, "member_project_name": "prod",
+                      "accepted_at": NOW},
+    "ShareRejected": {**MEMBER, "previous_status": "accepted", "rejected_at": NOW},
+    "ShareRevoked": {
+        **MEMBER, "cause": "sharing_cancelled", "previous_status": "pending", "revoked_at": NOW,
     },
     "OwnerNotified": {
         "notice_id": ID, "account_id": OTHER, "image_id": ID, "kind": "capture_failed",
