@@ -202,11 +202,9 @@ class _Capture:
     async def _complete(self, started: Host, staged: StagedImage) -> None:
         job = self._job
         async with self._w._uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
-            # FOR SHARE: a HostChanged for this host waits until this outcome is decided.
-            row = await uow.conn.fetchrow(
-                "SELECT * FROM hosts WHERE host_id = $1 FOR SHARE", job.host_id
-            )
-            if changed_during_capture(started, Host.from_row(row) if row else None):
+            # Locked: a HostChanged for this host waits until this outcome is decided.
+            now = await store.lock_host(uow.conn, job.host_id)
+            if changed_during_capture(started, now):
                 self._w._images.discard(staged)
                 await self._record_failure(uow, HOST_CHANGED)
                 return
