@@ -102,8 +102,16 @@ class ImageStore:
         """Delete whatever is stored for ``image_id`` (a failed capture keeps nothing)."""
         for path in self._root.glob(f"{image_id}.*"):
             path.unlink(missing_ok=True)
+        self.remove_staged(image_id)
+
+    def remove_staged(self, image_id: UUID) -> int:
+        """Delete the staged (unpublished) copies of ``image_id``; how many there were.
+        The caller must know that no live capture is still writing one (see the worker)."""
+        removed = 0
         for path in self._root.glob(f".{image_id}.*.partial"):
             path.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def _source_file(self, path: str) -> Path:
         """The disk file, which must be a regular file inside block storage: an event can

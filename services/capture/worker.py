@@ -2,12 +2,13 @@
 
 A job is claimed with a lease in this worker's name (``FOR UPDATE SKIP LOCKED``), so several
 capture processes share the queue, and a job whose worker died is taken again once its
-lease runs out. A heartbeat renews the lease while the disk is copied; a worker that finds
-its lease taken over stops, discards its copy and announces nothing. A heartbeat that fails
-for another reason than a passing outage (a bug) stops the copy too, and the capture fails
-as it does on any other bug. The copy is published (renamed into place) in the same
-transaction that records the outcome and queues the event announcing it, after checking
-under a row lock that the host did not change meanwhile (K2).
+lease runs out; the copy that worker left staged is then removed. A heartbeat renews the
+lease while the disk is copied; a worker that finds its lease taken over stops, discards
+its copy and announces nothing. A heartbeat that fails for another reason than a passing
+outage (a bug) stops the copy too, and the capture fails as it does on any other bug. The
+copy is published (renamed into place) in the same transaction that records the outcome
+and queues the event announcing it, after checking under a row lock that the host did not
+change meanwhile (K2).
 """
 
 from __future__ import annotations
@@ -79,12 +80,31 @@ class CaptureWorker:
             await retry_forever(self._run_once, component="capture-worker")
 
     async def _run_once(self) -> None:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire() as conn, conn.transaction():
             job = await store.claim_next_job(conn, self._owner, self._lease)
+            if job is not None and job.attempts > 1:
+                await self._remove_orphans(job)
         if job is None:
             await asyncio.sleep(self._poll)
         else:
             await _Capture(self, job).run()
+
+    async def _remove_orphans(self, job: store.Job) -> None:
+        """Delete what earlier attempts at ``job`` left staged (a worker killed mid-copy).
+
+        Safe, because it runs in the claim's transaction, under its row lock:
+        - a job is claimed again only once its previous worker's lease ran out, so that
+          worker is deemed dead, and the claim makes this worker the job's owner. A worker
+          publishes its copy only after finish_job found it still the owner (under the same
+          row lock), so a staged copy of an earlier attempt can never become the image. If
+          its worker does still live (frozen, cut off from the database), it finds its lease
+          lost and announces nothing; its open file going away does not disturb it;
+        - no other worker can claim the job before this transaction commits, so no staged
+          file removed here belongs to a worker that holds the lease.
+        """
+        removed = await asyncio.to_thread(self._images.remove_staged, job.image_id)
+        if removed:
+            _log.info("capture.orphans_removed", image_id=str(job.image_id), files=removed)
 
 
 class _Capture:
