@@ -144,9 +144,9 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
     first, second = spawn(deployment, "capture"), second_instance(spawn(deployment, "capture"))
     for capture in (first, second):
         capture.env["IMS_JOB_LEASE_SECONDS"] = "6"
-    # Slow, so the first is still copying when it is frozen after its first chunk; the
-    # second copies at full speed.
-    first.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "0.5"
+    # Slow (16 s a chunk), so the first is still copying when it is frozen after its first
+    # chunk, and not in a transaction; the second copies at full speed.
+    first.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "0.25"
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, DISK_BYTES)
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
@@ -164,16 +164,24 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
             assert len(staged_files(first, image_id)) == 1  # frozen mid-copy
 
             second.start().wait_healthy()  # takes the job once the first one's lease ran out
-            await wait_status(catalog, auth_secret, account, image_id, "normal")
+
+            async def finished() -> bool:
+                job = await capture_job(deployment, image_id)
+                return bool(job["status"] == "succeeded")
+
+            await eventually(finished, timeout=30)
+            # Its ImageReady may not be sent yet: the first may have been frozen in the
+            # middle of an outbox batch, holding the lock that lets one relay of the
+            # service send at a time, until it is thawed.
 
         # Thawed: the first finds its lease lost, drops its copy and announces nothing.
         await eventually(lambda: logged(first, "capture.lease_lost", image_id), timeout=30)
+        image = await wait_status(catalog, auth_secret, account, image_id, "normal")
         ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
         failed = await bus.read("CaptureFailed", lambda rs: True, key=str(image_id))
 
     assert len(event_ids(ready)) == 1
     assert failed == []
-    image = await wait_status(catalog, auth_secret, account, image_id, "normal")
     assert image["checksum_sha256"] == sha256(disk)
     assert [sha256(f) for f in published_files(first, image_id)] == [sha256(disk)]
     assert staged_files(first, image_id) == []
