@@ -24,3 +24,9 @@ class CaptureSettings(ServiceSettings):
     job_lease_seconds: int = Field(
         default=60, ge=5, description="A running capture not renewed for this long is retried"
     )
+    capture_read_mib_per_second: float = Field(
+        default=0,
+        ge=0,
+        description="The most a capture reads from a disk, in MiB/s (0: unlimited), so that "
+        "it does not starve the other hosts on the same block storage",
+    )

@@ -13,7 +13,11 @@ NAME = "capture"
 
 
 def build(settings: CaptureSettings) -> ServiceDefinition:
-    images = ImageStore(settings.image_store, settings.block_storage)
+    images = ImageStore(
+        settings.image_store,
+        settings.block_storage,
+        read_bytes_per_second=settings.capture_read_mib_per_second * 1024 * 1024,
+    )
 
     async def run_worker(uow_factory: UnitOfWorkFactory) -> None:
         worker = CaptureWorker(
