@@ -12,15 +12,31 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 async def create_pool(
-    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
+    dsn: str,
+    schema: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    idle_in_transaction_timeout_s: float | None = None,
 ) -> asyncpg.Pool:
-    """A pool whose connections see only ``schema`` (each service owns exactly one)."""
+    """A pool whose connections see only ``schema`` (each service owns exactly one).
+
+    With ``idle_in_transaction_timeout_s`` the server ends a session that holds a
+    transaction open without using it for that long: a process frozen or cut off mid-way
+    (SIGSTOP, a hung VM, a partition) then cannot hold its row and advisory locks, e.g.
+    the outbox relay's, for ever; its transaction rolls back and another instance goes on.
+    """
+    settings = {"search_path": schema, "application_name": f"ims-{schema}"}
+    if idle_in_transaction_timeout_s is not None:
+        settings["idle_in_transaction_session_timeout"] = str(
+            int(idle_in_transaction_timeout_s * 1000)
+        )
     pool = await asyncpg.create_pool(
         dsn,
         init=_init_connection,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"search_path": schema, "application_name": f"ims-{schema}"},
+        server_settings=settings,
     )
     assert pool is not None
     return pool

@@ -46,7 +46,11 @@ class ServiceDefinition:
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     name = definition.name
-    pool = await create_pool(settings.database_url, name)
+    pool = await create_pool(
+        settings.database_url,
+        name,
+        idle_in_transaction_timeout_s=settings.db_idle_in_transaction_timeout_seconds,
+    )
     producer = create_producer(settings.kafka_bootstrap, settings.kafka_request_timeout_seconds)
     await producer.start()
     relay = OutboxRelay(

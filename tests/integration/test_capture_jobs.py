@@ -144,6 +144,10 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
     first, second = spawn(deployment, "capture"), second_instance(spawn(deployment, "capture"))
     for capture in (first, second):
         capture.env["IMS_JOB_LEASE_SECONDS"] = "6"
+        # A frozen instance's open transaction (an outbox batch, a progress report) is ended
+        # by the database after this long, so it cannot block the other instance.
+        capture.env["IMS_KAFKA_REQUEST_TIMEOUT_SECONDS"] = "3"
+        capture.env["IMS_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS"] = "5"
     # Slow (16 s a chunk), so the first is still copying when it is frozen after its first
     # chunk, and not in a transaction; the second copies at full speed.
     first.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "0.25"
@@ -170,13 +174,13 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
                 return bool(job["status"] == "succeeded")
 
             await eventually(finished, timeout=30)
-            # Its ImageReady may not be sent yet: the first may have been frozen in the
-            # middle of an outbox batch, holding the lock that lets one relay of the
-            # service send at a time, until it is thawed.
+            # Published while the first is still frozen: had it been frozen inside an
+            # outbox batch, the database has ended that transaction and freed the relay lock.
+            image = await wait_status(catalog, auth_secret, account, image_id, "normal")
+            ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
 
         # Thawed: the first finds its lease lost, drops its copy and announces nothing.
         await eventually(lambda: logged(first, "capture.lease_lost", image_id), timeout=30)
-        image = await wait_status(catalog, auth_secret, account, image_id, "normal")
         ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
         failed = await bus.read("CaptureFailed", lambda rs: True, key=str(image_id))
 

@@ -29,3 +29,12 @@ def test_an_inbox_that_forgets_before_a_record_expires_is_refused(days: float) -
 def test_an_http_port_needs_a_signing_secret() -> None:
     with pytest.raises(ValidationError, match="IMS_AUTH_SECRET"):
         ServiceSettings(**REQUIRED, http_port=8081)  # type: ignore[arg-type]
+
+
+def test_the_relay_must_fit_in_the_idle_transaction_timeout() -> None:
+    with pytest.raises(ValidationError, match="IMS_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS"):
+        ServiceSettings(
+            **REQUIRED,  # type: ignore[arg-type]
+            kafka_request_timeout_seconds=30,
+            db_idle_in_transaction_timeout_seconds=30,
+        )
