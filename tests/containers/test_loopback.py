@@ -10,8 +10,9 @@ import pytest
 
 from deploy.containers.engine import Engine, network_interfaces
 from ims_testkit import SERVICES, RunningIms
+from tests.containers.conftest import BUILD_TIMEOUT_S
 
-pytestmark = pytest.mark.containers
+pytestmark = [pytest.mark.containers, pytest.mark.timeout(BUILD_TIMEOUT_S)]
 
 LISTEN = "0A"
 
