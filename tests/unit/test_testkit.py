@@ -19,7 +19,7 @@ from services.common.codec import decode
 
 
 def test_a_minted_token_is_one_the_services_accept() -> None:
-    secret, account = "s" * 40, uuid4()
+    secret, account = "s" * 64, uuid4()
     tenant = verify_token(secret, mint_token(secret, account, "acme", roles=("admin",)))
     assert tenant.account_id == account
     assert tenant.account_name == "acme"
