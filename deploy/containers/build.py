@@ -32,7 +32,6 @@ SOURCE_DIRS = ("services", "schemas", "deploy", "ims_testkit")
 SOURCE_SUFFIXES = frozenset(
     {".py", ".json", ".yaml", ".xml", ".sql", ".ini", ".mako", ".properties", ".typed"}
 )
-TOP_FILES = ("pyproject.toml", "README.md")
 
 Say = Callable[[str], None]
 
@@ -101,6 +100,7 @@ class _Input:
 
     target: str
     source: Path
+    hashed: bool = True  # False: copied, but a change does not make a new image
 
 
 def _dir_inputs(directory: Path, target: str = "") -> list[_Input]:
@@ -118,7 +118,9 @@ def _jar_inputs(jar_dir: Path) -> list[_Input]:
 def _ims_inputs() -> list[_Input]:
     """The project's sources: the wheel is built from exactly these files."""
     root = repo_root()
-    found = [_Input(f"src/{name}", root / name) for name in TOP_FILES]
+    # The README is only the wheel's long description: editing it needs no new image.
+    found = [_Input("src/pyproject.toml", root / "pyproject.toml")]
+    found.append(_Input("src/README.md", root / "README.md", hashed=False))
     for top in SOURCE_DIRS:
         for path in sorted((root / top).rglob("*")):
             if (
@@ -133,7 +135,7 @@ def _ims_inputs() -> list[_Input]:
 
 def _digest(name: str, base_id: str, inputs: Iterable[_Input]) -> str:
     h = hashlib.sha256(f"{name}\0{base_id}\0".encode())
-    for item in sorted(inputs, key=lambda i: i.target):
+    for item in sorted((i for i in inputs if i.hashed), key=lambda i: i.target):
         h.update(item.target.encode() + b"\0")
         with item.source.open("rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
