@@ -103,9 +103,9 @@ class _Input:
     hashed: bool = True  # False: copied, but a change does not make a new image
 
 
-def _dir_inputs(directory: Path, target: str = "") -> list[_Input]:
+def _dir_inputs(directory: Path) -> list[_Input]:
     return [
-        _Input(f"{target}{p.relative_to(directory)}", p)
+        _Input(str(p.relative_to(directory)), p)
         for p in sorted(directory.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     ]
@@ -127,7 +127,7 @@ def _ims_inputs() -> list[_Input]:
                 path.is_file()
                 and path.suffix in SOURCE_SUFFIXES
                 and "__pycache__" not in path.parts
-                and "images" not in path.relative_to(root).parts[:2]
+                and path.relative_to(root).parts[:2] != ("deploy", "images")
             ):
                 found.append(_Input(f"src/{path.relative_to(root)}", path))
     return found
@@ -178,10 +178,8 @@ def _ensure(
 
 
 def project_version() -> str:
-    for line in (repo_root() / "pyproject.toml").read_text().splitlines():
-        if line.startswith("version"):
-            return line.split("=", 1)[1].strip().strip('"')
-    raise StackError("pyproject.toml has no version")
+    project = tomllib.loads((repo_root() / "pyproject.toml").read_text())["project"]
+    return str(project["version"])
 
 
 # -- the IMS image's wheels ----------------------------------------------------------------

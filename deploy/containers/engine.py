@@ -92,10 +92,6 @@ class Engine:
     pid: int | None = None
     interfaces_before: frozenset[str] | None = None  # known when this process started it
 
-    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """An environment whose docker clients reach this engine."""
-        return {**(base if base is not None else dict(os.environ)), "DOCKER_HOST": self.host}
-
 
 def answers(host: str, timeout_s: float = 2.0) -> bool:
     """True when the engine at a unix:// host answers GET /_ping."""
