@@ -28,4 +28,5 @@ def build(settings: CaptureSettings) -> ServiceDefinition:
         )
         await worker.run()
 
-    return ServiceDefinition(name=NAME, handlers=HANDLERS, background=(run_worker,))
+    workers = (run_worker,) * settings.capture_jobs_per_process
+    return ServiceDefinition(name=NAME, handlers=HANDLERS, background=workers)

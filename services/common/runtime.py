@@ -49,6 +49,7 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     pool = await create_pool(
         settings.database_url,
         name,
+        max_size=settings.db_pool_max,
         idle_in_transaction_timeout_s=settings.db_idle_in_transaction_timeout_seconds,
     )
     producer = create_producer(settings.kafka_bootstrap, settings.kafka_request_timeout_seconds)
@@ -69,7 +70,14 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         consumer=app_id(name, settings.topic_prefix),
         handlers=definition.handlers,
     )
-    subscribe(stream_app, definition.handlers, processor, topic_prefix=settings.topic_prefix)
+    subscribe(
+        stream_app,
+        definition.handlers,
+        processor,
+        topic_prefix=settings.topic_prefix,
+        batch_max=settings.consumer_batch_max,
+        batch_wait=settings.consumer_batch_wait_ms / 1000,
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

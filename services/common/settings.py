@@ -38,6 +38,24 @@ class ServiceSettings(BaseSettings):
         description="Consumer group session timeout: how long a crashed instance holds its "
         "partitions before the group moves them (heartbeats go every 3 s)",
     )
+    consumer_batch_max: int = Field(
+        default=500,
+        ge=1,
+        description="Most records an agent takes at once; those of one partition are "
+        "handled in one transaction",
+    )
+    consumer_batch_wait_ms: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long an agent waits for a batch to fill before it handles what it "
+        "has: the latency a quiet stream pays, and what a busy one saves",
+    )
+    db_pool_max: int = Field(
+        default=20,
+        ge=4,
+        description="Most database connections of one process: partitions are handled at "
+        "once, each holding one while its batch runs; plus the relay, the API, jobs",
+    )
     kafka_request_timeout_seconds: float = Field(
         default=30.0,
         ge=1.0,

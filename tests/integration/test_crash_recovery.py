@@ -175,3 +175,41 @@ async def test_capture_killed_after_publishing_before_commit_finishes_once(
         image_id,
     )
     assert attempts == 2
+
+
+async def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles_an_effect(
+    deployment: TestStack, spawn: Spawn
+) -> None:
+    """A backlog is handled in batches; killed half-way through one (handlers ran, nothing
+    committed), the restarted service applies every record exactly once."""
+    catalog = spawn(deployment, "catalog")
+    account = uuid4()
+    backlog = [uuid4() for _ in range(40)]
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        for image_id in backlog:
+            await bus.send(
+                facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
+            )
+        catalog.start(failpoints="consumer.mid_batch")
+        assert catalog.wait_exit(timeout=90) == CRASH_EXIT_CODE
+        assert "failpoint.crash" in catalog.log_tail()
+        catalog.start().wait_healthy()
+
+        async def registered() -> bool:
+            count = await fetch_value(
+                deployment.dsns["catalog"],
+                "catalog",
+                "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])",
+                backlog,
+            )
+            return count == len(backlog)
+
+        await eventually(registered, timeout=90)
+        accepted = await bus.read("CaptureAccepted", lambda rs: len(rs) >= len(backlog))
+    by_image: dict[str, set[str]] = {}
+    for r in accepted:
+        by_image.setdefault(body(r)["subject"], set()).add(body(r)["id"])
+    assert sorted(by_image) == sorted(str(i) for i in backlog)
+    assert all(len(ids) == 1 for ids in by_image.values()), "an effect applied twice"
+    handled = await fetch_value(deployment.dsns["catalog"], "catalog", "SELECT count(*) FROM inbox")
+    assert handled == len(backlog)
