@@ -12,10 +12,12 @@ from typing import Annotated
 from uuid import UUID
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from schemas.envelope import utc_now
+from services.common.http import ProblemError
+from services.common.i18n import Text
 
 ALGORITHM = "HS256"
 AUDIENCE = "ims"
@@ -77,6 +79,8 @@ def verify_token(secret: str, token: str) -> Tenant:
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+TOKEN_REQUIRED = Text("需要 Bearer 令牌。", "A bearer token is required.")
+ADMIN_REQUIRED = Text("此操作需要管理员角色。", "This call needs the admin role.")
 
 
 def current_tenant(
@@ -85,12 +89,13 @@ def current_tenant(
 ) -> Tenant:
     """FastAPI dependency: the verified tenant of the request, or 401."""
     if credentials is None:
-        raise HTTPException(401, "A bearer token is required.", headers=_CHALLENGE)
+        raise ProblemError(401, "unauthorized", TOKEN_REQUIRED, headers=_CHALLENGE)
     secret: str = request.app.state.auth_secret
     try:
         return verify_token(secret, credentials.credentials)
     except jwt.InvalidTokenError as exc:
-        raise HTTPException(401, f"Invalid token: {exc}", headers=_CHALLENGE) from exc
+        invalid = Text(f"令牌无效：{exc}", f"Invalid token: {exc}")
+        raise ProblemError(401, "unauthorized", invalid, headers=_CHALLENGE) from exc
 
 
 # The verified tenant of a request, for route signatures: ``tenant: CurrentTenant``.
@@ -100,7 +105,7 @@ CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
 def current_admin(tenant: CurrentTenant) -> Tenant:
     """FastAPI dependency: a verified platform administrator (C1, C6, C7), or 403."""
     if not tenant.is_admin:
-        raise HTTPException(403, "This call needs the admin role.")
+        raise ProblemError(403, "forbidden", ADMIN_REQUIRED)
     return tenant
 
 
