@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
+from typing import Annotated
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -47,14 +48,15 @@ class ProblemError(Exception):
         message: Text,
         *,
         headers: Mapping[str, str] | None = None,
-        **extra: object,
+        extra: Mapping[str, object] | None = None,
+        **more: object,
     ) -> None:
         super().__init__(message.en)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
-        self.extra = extra
+        self.extra = {**(extra or {}), **more}
 
     def response(self, language: Language) -> JSONResponse:
         return problem(
@@ -69,6 +71,18 @@ class ProblemError(Exception):
 
 def request_language(request: Request) -> Language:
     return negotiate(request.headers.get("accept-language"))
+
+
+# The language a request asks for, for route signatures: ``language: RequestLanguage``.
+RequestLanguage = Annotated[Language, Depends(request_language)]
+# For a route's ``responses=``: its refusals are problem documents (OpenAPI).
+PROBLEMS: dict[int | str, dict[str, object]] = {
+    status: {
+        "description": "A problem document (RFC 9457) with a stable `code`",
+        "content": {PROBLEM_JSON: {}},
+    }
+    for status in (400, 403, 404, 409, 422)
+}
 
 
 _log = structlog.get_logger(__name__)

@@ -1,26 +1,25 @@
-"""The catalog's tenant-facing HTTP API (C2 lists, C3 detail)."""
+"""What the catalog's HTTP API answers: the response bodies (and so its OpenAPI)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-import asyncpg
-from fastapi import APIRouter, FastAPI, HTTPException, Query
 from pydantic import BaseModel
 
-from services.catalog import store
+from services.catalog import messages, store
 from services.catalog.domain import (
     IMAGE_TYPE_LABEL,
     PUBLISH_LABELS,
     STATUS_LABELS,
     ImageStatus,
     PublishStatus,
+    Quota,
     Visibility,
     bytes_to_console_gb,
 )
-from services.common.auth import CurrentTenant
+from services.common.i18n import Language
 
 
 class ImageSourceView(BaseModel):
@@ -101,46 +100,68 @@ class ImageView(BaseModel):
         )
 
 
+class QuotaView(BaseModel):
+    """C6: how many private images the account may hold, holds, and may still create."""
+
+    limit: int
+    used: int
+    remaining: int
+    text: str  # the console's line, e.g. "您还可以创建3个私有镜像。"
+
+    @classmethod
+    def of(cls, quota: Quota, language: Language) -> QuotaView:
+        return cls(
+            limit=quota.limit,
+            used=quota.used,
+            remaining=quota.remaining,
+            text=messages.quota_left(quota.remaining).render(language),
+        )
+
+
 class ImagePage(BaseModel):
     items: list[ImageView]
     next_cursor: str | None
+    quota: QuotaView | None = None  # on the private tab
 
 
-def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
-    router = APIRouter(prefix="/v1")
+class CreatedView(BaseModel):
+    image_id: UUID
+    status: ImageStatus
+    status_label: str
+    quota: QuotaView
 
-    @router.get("/images", response_model=ImagePage)
-    async def list_images(
-        tenant: CurrentTenant,
-        tab: Annotated[Literal["public", "private"], Query()] = "private",
-        status: ImageStatus | None = None,
-        os_family: Literal["windows", "linux"] | None = None,
-        name: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
-        limit: Annotated[int, Query(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Query(max_length=512)] = None,
-    ) -> ImagePage:
-        query = store.ListQuery(
-            account_id=tenant.account_id,
-            tab=Visibility(tab),
-            status=status,
-            os_family=os_family,
-            name_contains=name,
-            limit=limit,
-            cursor=cursor,
+
+class DeleteResult(BaseModel):
+    image_id: UUID
+    outcome: Literal["deleted", "refused"]
+    code: str | None = None
+    detail: str | None = None
+
+
+class BatchDeleteView(BaseModel):
+    results: list[DeleteResult]
+
+
+class AccountQuotaView(BaseModel):
+    account_id: UUID
+    private_images: QuotaView
+
+
+class UsageView(BaseModel):
+    """C9: what the account stores (files of its normal private images), as billed."""
+
+    account_id: UUID
+    stored_bytes: int
+    stored_images: int
+    stored_label: str  # GB with three decimals, as the console shows sizes
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, account: store.AccountRecord) -> UsageView:
+        return cls(
+            account_id=account.account_id,
+            stored_bytes=account.stored_bytes,
+            stored_images=account.stored_images,
+            stored_label=bytes_to_console_gb(account.stored_bytes),
+            updated_at=account.updated_at,
         )
-        try:
-            async with pool.acquire() as conn:
-                images, next_cursor = await store.list_images(conn, query)
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from exc
-        return ImagePage(items=[ImageView.of(i) for i in images], next_cursor=next_cursor)
-
-    @router.get("/images/{image_id}", response_model=ImageView)
-    async def get_image(tenant: CurrentTenant, image_id: UUID) -> ImageView:
-        async with pool.acquire() as conn:
-            image = await store.get_visible_image(conn, image_id, tenant.account_id)
-        if image is None:  # missing, deleted, or someone else's private image: all alike
-            raise HTTPException(404, f"Image {image_id} does not exist.")
-        return ImageView.of(image)
-
-    app.include_router(router)
