@@ -128,14 +128,14 @@ def check_modifiable(status: ImageStatus) -> None:
     """C4: only a `normal` image; a `creating` one still belongs to its capture."""
     if status is not ImageStatus.NORMAL:
         message = messages.modify_needs_normal(STATUS_LABELS[status])
-        raise Refusal("invalid_image_status", message, status=status.value)
+        raise Refusal("invalid_image_status", message, image_status=status.value)
 
 
 def check_deletable(status: ImageStatus, publish_status: PublishStatus) -> None:
     """C5: `normal` and unpublished, or `failed` (which holds nothing)."""
     if status not in (ImageStatus.NORMAL, ImageStatus.FAILED):
         message = messages.delete_needs_normal(STATUS_LABELS[status])
-        raise Refusal("invalid_image_status", message, status=status.value)
+        raise Refusal("invalid_image_status", message, image_status=status.value)
     if publish_status is PublishStatus.PUBLISHED:
         raise Refusal("image_published", messages.DELETE_NEEDS_UNPUBLISHED)
 
@@ -147,7 +147,7 @@ def check_publishable(visibility: Visibility, status: ImageStatus) -> None:
         raise Refusal("public_image", messages.PUBLIC_ALWAYS_PUBLISHED)
     if status is not ImageStatus.NORMAL:
         message = messages.publish_needs_normal(STATUS_LABELS[status])
-        raise Refusal("invalid_image_status", message, status=status.value)
+        raise Refusal("invalid_image_status", message, image_status=status.value)
 
 
 def not_found(image_id: UUID) -> Refusal:

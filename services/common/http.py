@@ -95,6 +95,7 @@ def problem(
     title: str,
     detail: str,
     headers: Mapping[str, str] | None = None,
+    /,
     **extra: object,
 ) -> JSONResponse:
     body: dict[str, object] = {
@@ -104,7 +105,8 @@ def problem(
         "status": status,
         "detail": detail,
     }
-    body.update(extra)
+    # Extension members never replace the standard ones (RFC 9457 section 3.2).
+    body.update({key: value for key, value in extra.items() if key not in body})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

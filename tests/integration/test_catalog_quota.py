@@ -268,3 +268,22 @@ async def test_two_catalog_processes_announce_each_seeded_public_image_once(
 ) -> None:
     async with Bus(quota_deployment.kafka_bootstrap, quota_deployment.topic_prefix) as bus:
         await seeded_images_announced_once(bus)
+
+
+async def test_a_retried_create_with_its_idempotency_key_makes_one_image(
+    quota_deployment: TestStack, catalogs: tuple[ServiceProcess, ServiceProcess], auth_secret: str
+) -> None:
+    carol = Console(catalogs[0], auth_secret)
+    host_id, key = uuid4(), {"Idempotency-Key": "console-request-42"}
+    payload = {"host_id": str(host_id), "name": "retried"}
+    first = carol.request("POST", "/v1/images", json=payload, headers=key)
+    again = carol.at(catalogs[1]).request("POST", "/v1/images", json=payload, headers=key)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["image_id"] == again.json()["image_id"]
+    assert again.json()["quota"]["used"] == 1
+    assert await count_held(quota_deployment, carol.account_id) == {"creating": 1}
+    other_host = {**payload, "host_id": str(uuid4())}
+    reused = carol.request("POST", "/v1/images", json=other_host, headers=key)
+    assert (reused.status_code, reused.json()["code"]) == (409, "idempotency_key_reused")
+    unnamed = carol.create(host_id, " starts with a space")
+    assert (unnamed.status_code, unnamed.json()["code"]) == (422, "invalid_name")
