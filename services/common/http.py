@@ -69,7 +69,8 @@ class ProblemError(Exception):
         )
 
 
-def request_language(request: Request) -> Language:
+async def request_language(request: Request) -> Language:
+    """FastAPI dependency (``async``: a plain ``def`` would run in a thread pool)."""
     return negotiate(request.headers.get("accept-language"))
 
 
@@ -126,7 +127,7 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
 
     @app.exception_handler(ProblemError)
     async def refused(request: Request, exc: ProblemError) -> JSONResponse:
-        return exc.response(request_language(request))
+        return exc.response(negotiate(request.headers.get("accept-language")))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -139,7 +140,7 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
-        language = request_language(request)
+        language = negotiate(request.headers.get("accept-language"))
         return problem(
             422,
             _title(422),
@@ -152,7 +153,7 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.error("http.unexpected", path=request.url.path, exc_info=exc)
-        language = request_language(request)
+        language = negotiate(request.headers.get("accept-language"))
         return problem(
             500,
             _title(500),

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from schemas.envelope import utc_now
-from services.catalog import commands, messages, store
+from services.catalog import commands, domain, messages, store
 from services.catalog.api.problems import as_problem
 from services.catalog.api.views import (
     BatchDeleteView,
@@ -82,8 +82,8 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
             async with pool.acquire() as conn:
                 images, next_cursor = await store.list_images(conn, query)
                 if query.tab is Visibility.PRIVATE:
-                    account = await store.get_account(conn, tenant.account_id)
-                    quota = QuotaView.of(await commands.read_quota(conn, account), language)
+                    standing = await store.quota_standing(conn, tenant.account_id)
+                    quota = QuotaView.of(domain.quota_of(*standing), language)
         except ValueError as exc:
             raise ProblemError(400, "invalid_cursor", messages.INVALID_CURSOR) from exc
         items = [ImageView.of(i) for i in images]

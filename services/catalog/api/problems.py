@@ -6,7 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.catalog.domain import Refusal
-from services.common.http import ProblemError, request_language
+from services.common.http import ProblemError
+from services.common.i18n import negotiate
 
 STATUS_OF_CODE: dict[str, int] = {
     "image_not_found": 404,  # also someone else's private image: never 403
@@ -31,4 +32,4 @@ def as_problem(refusal: Refusal) -> ProblemError:
 def install_refusal_handler(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def refused(request: Request, refusal: Refusal) -> JSONResponse:
-        return as_problem(refusal).response(request_language(request))
+        return as_problem(refusal).response(negotiate(request.headers.get("accept-language")))

@@ -88,3 +88,18 @@ async def record_stored(
         stored_images,
         at,
     )
+
+
+async def quota_standing(conn: Connection, account_id: UUID) -> tuple[int | None, int]:
+    """(the account's own quota or None for the default, slots held) in one round trip,
+    for the private tab, which shows it on every page."""
+    row = await conn.fetchrow(
+        """
+        SELECT (SELECT private_image_quota FROM accounts WHERE account_id = $1) AS quota,
+            (SELECT count(*) FROM images
+             WHERE owner_account_id = $1 AND status IN ('creating', 'normal')) AS used
+        """,
+        account_id,
+    )
+    assert row is not None
+    return row["quota"], int(row["used"])
