@@ -6,6 +6,8 @@ The console's gateway (or IAM) signs a token naming the account; services only v
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -55,7 +57,20 @@ def issue_token(
 
 
 def verify_token(secret: str, token: str) -> Tenant:
-    """The tenant a token names; raises jwt.InvalidTokenError when it is not valid."""
+    """The tenant a token names; raises jwt.InvalidTokenError when it is not valid.
+
+    A console session sends the same token with every request: its verified claims are
+    kept (a bounded cache), and only its expiry is checked again on a repeat."""
+    tenant, expires_at = _verified(secret, token)
+    if time.time() >= expires_at:
+        raise jwt.ExpiredSignatureError("Signature has expired")
+    return tenant
+
+
+@functools.lru_cache(maxsize=8192)
+def _verified(secret: str, token: str) -> tuple[Tenant, float]:
+    """A token's tenant and expiry, once its signature and claims were verified (a token
+    that fails raises, and failures are never cached)."""
     claims = jwt.decode(
         token,
         secret,
@@ -74,7 +89,7 @@ def verify_token(secret: str, token: str) -> Tenant:
     name = claims.get("name", "")
     if not isinstance(name, str):
         raise jwt.InvalidTokenError("name must be a string")
-    return Tenant(account_id, name, frozenset(roles))
+    return Tenant(account_id, name, frozenset(roles)), float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -212,8 +212,8 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def postgres_pids(data_dir_hint: str) -> list[int]:
-    """The postmaster whose command line names the bench's state dir, and its children."""
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process."""
     procs = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -222,19 +222,32 @@ def postgres_pids(data_dir_hint: str) -> list[int]:
                 procs[int(entry.name)] = (int(_stat(int(entry.name))[1]), cmdline)
             except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
                 continue
+    return procs
+
+
+def postgres_pids(data_dir_hint: str) -> list[int]:
+    """The postmaster whose command line names the bench's state dir, and its children."""
+    procs = _processes()
     roots = [p for p, (_, cmd) in procs.items() if "postgres" in cmd and data_dir_hint in cmd]
     return roots + [p for p, (ppid, _) in procs.items() if ppid in roots]
 
 
+def catalog_pids(pid: int) -> list[int]:
+    """The catalog's service process and its HTTP helpers (IMS_HTTP_PROCESSES)."""
+    return [pid] + [p for p, (ppid, _) in _processes().items() if ppid == pid]
+
+
 @dataclass
 class CpuMeter:
-    """CPU seconds of the catalog process and of PostgreSQL during a measurement."""
+    """CPU seconds of the catalog (with its helpers) and of PostgreSQL."""
 
     catalog_pid: int
-    postgres: list[int]
+    postgres_home: str
 
     def read(self) -> tuple[float, float]:
-        return cpu_seconds([self.catalog_pid]), cpu_seconds(self.postgres)
+        # Looked up each time: the pool opens connections (backends) as load grows.
+        catalog = cpu_seconds(catalog_pids(self.catalog_pid))
+        return catalog, cpu_seconds(postgres_pids(self.postgres_home))
 
 
 @dataclass
@@ -414,7 +427,7 @@ async def main(args: argparse.Namespace) -> None:
         )
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         assert catalog.proc is not None
-        meter = CpuMeter(catalog.proc.pid, postgres_pids(str(postgres.choose_home(Path(tmp)))))
+        meter = CpuMeter(catalog.proc.pid, str(postgres.choose_home(Path(tmp))))
         results = await measure(
             catalog.http_port,
             loads,

@@ -19,6 +19,7 @@ from services.catalog.api.views import (
     ImagePage,
     ImageView,
     QuotaView,
+    json_response,
 )
 from services.catalog.domain import (
     BATCH_DELETE_MAX,
@@ -67,7 +68,7 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
         name: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
-    ) -> ImagePage:
+    ) -> Response:
         query = store.ListQuery(
             account_id=tenant.account_id,
             tab=Visibility(tab),
@@ -87,15 +88,15 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
         except ValueError as exc:
             raise ProblemError(400, "invalid_cursor", messages.INVALID_CURSOR) from exc
         items = [ImageView.of(i) for i in images]
-        return ImagePage(items=items, next_cursor=next_cursor, quota=quota)
+        return json_response(ImagePage(items=items, next_cursor=next_cursor, quota=quota))
 
     @router.get("/images/{image_id}", response_model=ImageView, responses=PROBLEMS)
-    async def get_image(tenant: CurrentTenant, image_id: UUID) -> ImageView:
+    async def get_image(tenant: CurrentTenant, image_id: UUID) -> Response:
         async with pool.acquire() as conn:
             image = await store.get_visible_image(conn, image_id, tenant.account_id)
         if image is None:  # missing, deleted, or someone else's private image: all alike
             raise as_problem(not_found(image_id))
-        return ImageView.of(image)
+        return json_response(ImageView.of(image))
 
     @router.post("/images", status_code=202, response_model=CreatedView, responses=PROBLEMS)
     async def create_image(
