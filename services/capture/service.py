@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.capture.config import CaptureSettings
-from services.capture.handlers import HANDLERS
+from services.capture.handlers import build_handlers
 from services.capture.image_store import ImageStore
 from services.capture.worker import CaptureWorker
 from services.common.runtime import ServiceDefinition
@@ -28,4 +28,5 @@ def build(settings: CaptureSettings) -> ServiceDefinition:
         )
         await worker.run()
 
-    return ServiceDefinition(name=NAME, handlers=HANDLERS, background=(run_worker,))
+    workers = (run_worker,) * settings.capture_jobs_per_process
+    return ServiceDefinition(name=NAME, handlers=build_handlers(images), background=workers)

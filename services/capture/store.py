@@ -177,3 +177,11 @@ async def finish_job(
         failure_reason,
     )
     return bool(finished)
+
+
+async def job_owner(conn: Connection, image_id: UUID) -> UUID | None:
+    """The account whose capture made the image (None if capture never had a job for it)."""
+    owner: UUID | None = await conn.fetchval(
+        "SELECT account_id FROM capture_jobs WHERE image_id = $1", image_id
+    )
+    return owner

@@ -34,6 +34,7 @@ async def create_pool(
     pool = await asyncpg.create_pool(
         dsn,
         init=_init_connection,
+        reset=_keep_session,
         min_size=min_size,
         max_size=max_size,
         server_settings=settings,
@@ -45,3 +46,14 @@ async def create_pool(
 async def _init_connection(conn: asyncpg.Connection) -> None:
     """jsonb columns come back as Python objects, not strings."""
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection goes through when it returns to the pool, besides what asyncpg
+    always does (roll back an open transaction, drop listener callbacks): nothing.
+
+    asyncpg's default sends one more query per use (unlock advisory locks, close cursors,
+    UNLISTEN, RESET ALL), a round trip on every API request. IMS leaves no such session
+    state behind: advisory locks are transaction-scoped (the relay's), cursors live in
+    transactions, the relay's LISTEN connection unlistens before it is released, and the
+    only setting (search_path) is the connection's own from its start."""

@@ -1,6 +1,6 @@
 """The outbox relay: sends committed outbox rows to Kafka, in order, at least once.
 
-A batch is claimed with ``FOR UPDATE SKIP LOCKED`` inside a transaction that also holds a
+A batch (up to 1,000 rows, oldest first) is read inside a transaction that holds a
 per-schema advisory lock, so only one relay of a service sends at a time and the order of
 the outbox (and so of each aggregate's events) is kept. Rows are marked sent only after
 Kafka acknowledged them (idempotent producer, ``acks=all``); a relay that dies in between
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import zlib
 
 import asyncpg
@@ -19,11 +20,14 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
+from services.common.db import Connection
 from services.common.failpoints import failpoint
-from services.common.metrics import OUTBOX_PENDING, OUTBOX_SENT
+from services.common.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_SENT
 from services.common.retry import retry_forever
 
 _log = structlog.get_logger(__name__)
+
+BACKLOG_EVERY_S = 2.0  # how often the backlog metrics are refreshed while it drains
 
 
 def notify_channel(schema: str) -> str:
@@ -52,7 +56,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         schema: str,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         poll_interval: float = 1.0,
         ack_timeout: float = 30.0,
         backoff: Backoff = DEFAULT_BACKOFF,
@@ -62,6 +66,7 @@ class OutboxRelay:
         self._schema = schema
         self._batch_size = batch_size
         self._ack_timeout = ack_timeout
+        self._backlog_observed = 0.0
         self._poll_interval = poll_interval
         self._backoff = backoff
         self._wake = asyncio.Event()
@@ -97,36 +102,55 @@ class OutboxRelay:
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_id):
                 return 0  # another relay of this service is sending
+            # No row locks needed: only the lock holder sends, and nothing else changes an
+            # unsent row (housekeeping deletes sent ones only).
             rows = await conn.fetch(
                 """
                 SELECT position, topic, message_key, payload FROM outbox
                 WHERE sent_at IS NULL ORDER BY position LIMIT $1
-                FOR UPDATE SKIP LOCKED
                 """,
                 self._batch_size,
             )
-            if not rows:
-                OUTBOX_PENDING.labels(self._schema).set(0)
-                return 0
-            deliveries = [
-                await self._producer.send(
-                    row["topic"],
-                    value=bytes(row["payload"]),
-                    key=row["message_key"].encode(),
+            if rows:
+                deliveries = [
+                    await self._producer.send(
+                        row["topic"],
+                        value=bytes(row["payload"]),
+                        key=row["message_key"].encode(),
+                    )
+                    for row in rows
+                ]
+                # Bounded: with the broker gone the producer would wait for it
+                # indefinitely, holding this transaction open. Timing out rolls back (the
+                # rows stay unsent), shows the outage (retry metric, log) and retries; a
+                # batch the producer still delivers later is sent again, which consumers
+                # recognise by its event ids.
+                await asyncio.wait_for(asyncio.gather(*deliveries), self._ack_timeout)
+                failpoint("relay.after_send")
+                await conn.execute(
+                    "UPDATE outbox SET sent_at = clock_timestamp() "
+                    "WHERE position = ANY($1::bigint[])",
+                    [row["position"] for row in rows],
                 )
-                for row in rows
-            ]
-            # Bounded: with the broker gone the producer would wait for it indefinitely,
-            # holding this transaction and its row locks open. Timing out rolls back (the
-            # rows stay unsent), shows the outage (retry metric, log) and retries; a batch
-            # the producer still delivers later is sent again, which consumers recognise.
-            await asyncio.wait_for(asyncio.gather(*deliveries), self._ack_timeout)
-            failpoint("relay.after_send")
-            await conn.execute(
-                "UPDATE outbox SET sent_at = now() WHERE position = ANY($1::bigint[])",
-                [row["position"] for row in rows],
-            )
-            pending = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            if len(rows) < self._batch_size or self._backlog_due():
+                await self._observe_backlog(conn)
         OUTBOX_SENT.labels(self._schema).inc(len(rows))
-        OUTBOX_PENDING.labels(self._schema).set(pending)
         return len(rows)
+
+    def _backlog_due(self) -> bool:
+        return time.monotonic() - self._backlog_observed >= BACKLOG_EVERY_S
+
+    async def _observe_backlog(self, conn: Connection) -> None:
+        """How many wait and how long the oldest has waited (a count is not free: while a
+        backlog drains, at most every few seconds)."""
+        row = await conn.fetchrow(
+            """
+            SELECT count(*) AS pending,
+                   coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0) AS age
+            FROM outbox WHERE sent_at IS NULL
+            """
+        )
+        assert row is not None
+        OUTBOX_PENDING.labels(self._schema).set(row["pending"])
+        OUTBOX_OLDEST_AGE.labels(self._schema).set(float(row["age"]))
+        self._backlog_observed = time.monotonic()

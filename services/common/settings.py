@@ -38,6 +38,24 @@ class ServiceSettings(BaseSettings):
         description="Consumer group session timeout: how long a crashed instance holds its "
         "partitions before the group moves them (heartbeats go every 3 s)",
     )
+    consumer_batch_max: int = Field(
+        default=500,
+        ge=1,
+        description="Most records an agent takes at once; those of one partition are "
+        "handled in one transaction",
+    )
+    consumer_batch_wait_ms: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long an agent waits for a batch to fill before it handles what it "
+        "has: the latency a quiet stream pays, and what a busy one saves",
+    )
+    db_pool_max: int = Field(
+        default=20,
+        ge=4,
+        description="Most database connections of one process: partitions are handled at "
+        "once, each holding one while its batch runs; plus the relay, the API, jobs",
+    )
     kafka_request_timeout_seconds: float = Field(
         default=30.0,
         ge=1.0,
@@ -61,6 +79,13 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
     http_port: int = Field(default=0, description="Port of the HTTP API (0: no HTTP API)")
+    http_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes serving the HTTP API: the service process and N-1 helpers "
+        "that serve only HTTP, on the same port (SO_REUSEPORT)",
+    )
     data_dir: Path = Field(
         default=Path(".ims/services"), description="Local state of the stream worker"
     )
@@ -88,6 +113,12 @@ class ServiceSettings(BaseSettings):
                 "IMS_KAFKA_REQUEST_TIMEOUT_SECONDS: the outbox relay waits for Kafka inside "
                 "a transaction"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _helpers_need_a_port(self) -> Self:
+        if self.http_processes > 1 and not self.http_port:
+            raise ValueError("IMS_HTTP_PROCESSES above 1 needs an IMS_HTTP_PORT to share")
         return self
 
     @model_validator(mode="after")

@@ -3,11 +3,14 @@ announce it (outbox) and the record of the event that caused it (inbox).
 
 Because all three commit together or not at all, a crash at any point leaves either the
 whole effect with its announcement, or nothing, and a redelivered event is recognised.
+
+A :class:`Transaction` may hold the units of work of several events (a consumer's batch):
+they commit together, and their outbox rows are written in one statement at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
@@ -29,19 +32,91 @@ class EventTooLarge(Rejected):
     """An event that Kafka would refuse; the change that emits it is refused instead."""
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    event_id: UUID
+    topic: str  # the physical topic: any relay of the service can send the row as it is
+    message_key: str
+    payload: bytes
+
+
+class Transaction:
+    """One database transaction, shared by the units of work of a batch of events: their
+    outbox rows are written together, in order, in one statement when it commits."""
+
+    def __init__(self, conn: Connection, source: str, topic_prefix: str) -> None:
+        self.conn = conn
+        self.source = source  # of the events its units of work emit
+        self.topic_prefix = topic_prefix
+        self._outbox: list[OutboxRow] = []
+
+    def unit_of_work(
+        self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
+    ) -> UnitOfWork:
+        return UnitOfWork(self, correlation_id=correlation_id, causation_id=causation_id)
+
+    def queue(self, row: OutboxRow) -> None:
+        self._outbox.append(row)
+
+    async def claim_many(self, consumer: str, claims: Sequence[Claim]) -> set[UUID]:
+        """Record that ``consumer`` handles these events; returns the ids it had not yet."""
+        rows = await self.conn.fetch(
+            """
+            INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+            SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+            ON CONFLICT (consumer, event_id) DO NOTHING
+            RETURNING event_id
+            """,
+            consumer,
+            [c.event_id for c in claims],
+            [c.topic for c in claims],
+            [c.partition for c in claims],
+            [c.offset for c in claims],
+        )
+        return {row["event_id"] for row in rows}
+
+    async def flush(self) -> None:
+        """Write the queued outbox rows (one statement, in the order they were emitted)."""
+        if not self._outbox:
+            return
+        rows, self._outbox = self._outbox, []
+        await self.conn.execute(
+            """
+            INSERT INTO outbox (event_id, topic, message_key, payload)
+            SELECT event_id, topic, message_key, payload
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[])
+                WITH ORDINALITY AS r(event_id, topic, message_key, payload, n)
+            ORDER BY n  -- positions follow the order the events were emitted in
+            """,
+            [r.event_id for r in rows],
+            [r.topic for r in rows],
+            [r.message_key for r in rows],
+            [r.payload for r in rows],
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An event a consumer is about to handle, where it came from."""
+
+    event_id: UUID
+    topic: str
+    partition: int
+    offset: int
+
+
 class UnitOfWork:
+    """What one event's handler (or one API call) changes: state, outbox rows, versions."""
+
     def __init__(
         self,
-        conn: Connection,
-        source: str,
+        transaction: Transaction,
         *,
-        topic_prefix: str = "",
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
     ) -> None:
-        self.conn = conn
-        self._source = source
-        self._topic_prefix = topic_prefix
+        self.conn = transaction.conn
+        self._transaction = transaction
         self._correlation_id = correlation_id
         self._causation_id = causation_id
 
@@ -54,20 +129,10 @@ class UnitOfWork:
         self, consumer: str, event_id: UUID, *, topic: str, partition: int, offset: int
     ) -> bool:
         """Record that ``consumer`` handles ``event_id``; False if it already did."""
-        inserted = await self.conn.fetchval(
-            """
-            INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
-            VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (consumer, event_id) DO NOTHING
-            RETURNING true
-            """,
-            consumer,
-            event_id,
-            topic,
-            partition,
-            offset,
+        claimed = await self._transaction.claim_many(
+            consumer, [Claim(event_id, topic, partition, offset)]
         )
-        return bool(inserted)
+        return event_id in claimed
 
     async def apply_version(self, aggregate_type: str, aggregate_id: str, sequence: int) -> bool:
         """Advance the aggregate to ``sequence``; False when the fact is stale (not newer).
@@ -105,7 +170,7 @@ class UnitOfWork:
         )
         envelope = build_envelope(
             data,
-            source=self._source,
+            source=self._transaction.source,
             subject=aggregate_id,
             tenant=tenant,
             sequence=int(sequence),
@@ -117,13 +182,13 @@ class UnitOfWork:
             # Caught here, in the transaction, rather than by the relay, where an event
             # Kafka refuses would hold up every event behind it.
             raise EventTooLarge(f"{data.NAME} of {len(payload)} bytes exceeds {MAX_EVENT_BYTES}")
-        await self.conn.execute(
-            "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ($1, $2, $3, $4)",
-            envelope.id,
-            # The physical topic: any relay of the service can send the row as it is.
-            topic_name(data.NAME, self._topic_prefix),
-            aggregate_id,
-            payload,
+        self._transaction.queue(
+            OutboxRow(
+                envelope.id,
+                topic_name(data.NAME, self._transaction.topic_prefix),
+                aggregate_id,
+                payload,
+            )
         )
         return envelope
 
@@ -141,11 +206,14 @@ class UnitOfWorkFactory:
         self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
     ) -> AsyncIterator[UnitOfWork]:
         """Open a transaction; it commits when the block ends and rolls back if it raises."""
+        async with self.transaction() as transaction:
+            yield transaction.unit_of_work(correlation_id=correlation_id, causation_id=causation_id)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A transaction for several units of work (a batch of events): it commits, with
+        every outbox row they queued, when the block ends, and rolls back if it raises."""
         async with self.pool.acquire() as conn, conn.transaction():
-            yield UnitOfWork(
-                conn,
-                self.source,
-                topic_prefix=self.topic_prefix,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
+            transaction = Transaction(conn, self.source, self.topic_prefix)
+            yield transaction
+            await transaction.flush()

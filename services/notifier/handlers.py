@@ -1,4 +1,5 @@
-"""Notifier event handlers: tell an image's owner how its capture ended (N4)."""
+"""Notifier event handlers: tell an image's owner how its capture ended (N4), also when
+the catalog refused it before it started (e.g. over quota)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from schemas.envelope import Envelope
-from schemas.events import NOTICES, CaptureFailed, ImageReady, OwnerNotified
+from schemas.events import NOTICES, CaptureFailed, CaptureRefused, ImageReady, OwnerNotified
 from services.common.consumer import Handler
 from services.common.tenancy import require_tenant
 from services.common.uow import UnitOfWork
@@ -23,6 +24,12 @@ async def on_capture_failed(uow: UnitOfWork, event: Envelope[Any]) -> None:
     failed: CaptureFailed = event.data
     require_tenant(event, failed.account_id)
     await _notify(uow, event, failed.account_id, failed.image_id, domain.capture_failed(failed))
+
+
+async def on_capture_refused(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    refused: CaptureRefused = event.data
+    require_tenant(event, refused.account_id)
+    await _notify(uow, event, refused.account_id, refused.image_id, domain.capture_refused(refused))
 
 
 async def _notify(
@@ -53,4 +60,5 @@ async def _notify(
 HANDLERS: dict[type[Any], Handler] = {
     ImageReady: on_image_ready,
     CaptureFailed: on_capture_failed,
+    CaptureRefused: on_capture_refused,
 }

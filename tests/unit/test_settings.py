@@ -38,3 +38,15 @@ def test_the_relay_must_fit_in_the_idle_transaction_timeout() -> None:
             kafka_request_timeout_seconds=30,
             db_idle_in_transaction_timeout_seconds=30,
         )
+
+
+def test_http_helper_processes_need_a_port_to_share() -> None:
+    with pytest.raises(ValidationError, match="IMS_HTTP_PROCESSES above 1 needs an IMS_HTTP_PORT"):
+        ServiceSettings(**REQUIRED, http_processes=2)  # type: ignore[arg-type]
+    shared = ServiceSettings(
+        **REQUIRED,  # type: ignore[arg-type]
+        http_port=8081,
+        http_processes=2,
+        auth_secret="s" * 32,
+    )
+    assert shared.http_processes == 2
