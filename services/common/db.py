@@ -23,8 +23,8 @@ async def create_pool(
 
     With ``idle_in_transaction_timeout_s`` the server ends a session that holds a
     transaction open without using it for that long: a process frozen or cut off mid-way
-    (SIGSTOP, a hung VM, a partition) then cannot hold its row and advisory locks, e.g.
-    the outbox relay's, for ever; its transaction rolls back and another instance goes on.
+    (SIGSTOP, a hung VM, a partition) then cannot hold its row locks for ever; its
+    transaction rolls back and another instance goes on.
     """
     settings = {"search_path": schema, "application_name": f"ims-{schema}"}
     if idle_in_transaction_timeout_s is not None:
@@ -54,6 +54,6 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
     asyncpg's default sends one more query per use (unlock advisory locks, close cursors,
     UNLISTEN, RESET ALL), a round trip on every API request. IMS leaves no such session
-    state behind: advisory locks are transaction-scoped (the relay's), cursors live in
+    state behind: no advisory locks (the relay uses a lease row), cursors live in
     transactions, the relay's LISTEN connection unlistens before it is released, and the
     only setting (search_path) is the connection's own from its start."""

@@ -205,10 +205,10 @@ async def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles_an_effect(
     """A backlog is handled in batches; killed half-way through one (handlers ran, nothing
     committed), the restarted service applies every record exactly once."""
     catalog = spawn(deployment, "catalog")
-    account = uuid4()
     backlog = [uuid4() for _ in range(40)]
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
         for image_id in backlog:
+            account = uuid4()  # one image each: all within the private-image quota
             await bus.send(
                 facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
             )

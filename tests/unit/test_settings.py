@@ -31,15 +31,6 @@ def test_an_http_port_needs_a_signing_secret() -> None:
         ServiceSettings(**REQUIRED, http_port=8081)  # type: ignore[arg-type]
 
 
-def test_the_relay_must_fit_in_the_idle_transaction_timeout() -> None:
-    with pytest.raises(ValidationError, match="IMS_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS"):
-        ServiceSettings(
-            **REQUIRED,  # type: ignore[arg-type]
-            kafka_request_timeout_seconds=30,
-            db_idle_in_transaction_timeout_seconds=30,
-        )
-
-
 def test_http_helper_processes_need_a_port_to_share() -> None:
     with pytest.raises(ValidationError, match="IMS_HTTP_PROCESSES above 1 needs an IMS_HTTP_PORT"):
         ServiceSettings(**REQUIRED, http_processes=2)  # type: ignore[arg-type]
