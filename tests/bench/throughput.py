@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import platform
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -133,9 +135,13 @@ INPUTS: dict[str, Callable[[UUID], tuple[Event, UUID, UUID]]] = {
 
 
 async def produce(
-    stack: TestStack, count: int, make: Callable[[UUID], tuple[Event, UUID, UUID]]
+    stack: TestStack,
+    count: int,
+    make: Callable[[UUID], tuple[Event, UUID, UUID]],
+    per_account: int = 1,
 ) -> None:
-    """``count`` events on their topic, as fast as the broker takes them."""
+    """``count`` events on their topic, as fast as the broker takes them; ``per_account``
+    of them for each account where the event names one the benchmark chooses."""
     producer = AIOKafkaProducer(
         bootstrap_servers=stack.kafka_bootstrap,
         enable_idempotence=True,
@@ -145,7 +151,7 @@ async def produce(
     )
     await producer.start()
     try:
-        accounts = [uuid4() for _ in range(max(1, count // 10))]
+        accounts = [uuid4() for _ in range(max(1, count // per_account))]
         pending = []
         for i in range(count):
             data, subject, tenant = make(accounts[i % len(accounts)])
@@ -213,8 +219,8 @@ def inbox_span(consumer: str) -> str:
     return f"SELECT min(handled_at), max(handled_at) FROM inbox WHERE consumer = '{consumer}'"
 
 
-async def absorb(stack: TestStack, service: str, count: int, tmp: Path) -> Result:
-    await produce(stack, count, INPUTS[service])
+async def absorb(stack: TestStack, service: str, count: int, tmp: Path, per_account: int) -> Result:
+    await produce(stack, count, INPUTS[service], per_account)
     extra = {"IMS_CAPTURE_JOBS_PER_PROCESS": "0"} if service == "capture" else {}
     process = started_service(stack, service, tmp, **extra)
     consumer = app_id(service, stack.topic_prefix)
@@ -272,8 +278,8 @@ async def fill_outbox(stack: TestStack, dsn: str, count: int) -> None:
         await conn.close()
 
 
-async def pipeline(stack: TestStack, count: int, tmp: Path) -> Result:
-    await produce(stack, count, capture_requested)
+async def pipeline(stack: TestStack, count: int, tmp: Path, per_account: int) -> Result:
+    await produce(stack, count, capture_requested, per_account)
     catalog = started_service(stack, "catalog", tmp)
     capture = started_service(stack, "capture", tmp, IMS_CAPTURE_JOBS_PER_PROCESS="0")
     start = time.monotonic()
@@ -310,24 +316,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--only", action="append", default=[], help="e.g. absorb:sharing")
+    parser.add_argument(
+        "--per-account",
+        type=int,
+        default=1,
+        help="CaptureRequested per account (catalog): above 1, requests of one account "
+        "contend for its quota lock across partitions",
+    )
     args = parser.parse_args()
     tmp = Path(mkdtemp(prefix="ims-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)
     results: list[Result] = []
     with ExitStack() as stack_exit:
         stack = open_test_stack(stack_exit, tmp, dict(os.environ))
         for name in measurements(args.only):
             with own_deployment(stack) as deployment:
                 if name.startswith("absorb:"):
-                    work = absorb(deployment, name.split(":", 1)[1], args.events, tmp)
+                    service = name.split(":", 1)[1]
+                    work = absorb(deployment, service, args.events, tmp, args.per_account)
                 elif name == "relay":
                     work = relay(deployment, args.events, tmp)
                 else:
-                    work = pipeline(deployment, args.events, tmp)
+                    work = pipeline(deployment, args.events, tmp, args.per_account)
                 result = asyncio.run(work)
             print(result.line(), flush=True)
             results.append(result)
     summary = {
         "machine": machine(),
+        "per_account": args.per_account,
         "results": [
             {"name": r.name, "events": r.events, "per_second": round(r.rate), "seconds": r.seconds}
             for r in results

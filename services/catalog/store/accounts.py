@@ -21,16 +21,18 @@ class AccountRecord:
 async def lock_account(conn: Connection, account_id: UUID) -> AccountRecord:
     """The account's row, locked until the transaction ends: whatever counts against its
     quota or changes its stored bytes happens one transaction at a time, in any process."""
-    for _ in range(2):
-        row = await conn.fetchrow(
-            "SELECT * FROM accounts WHERE account_id = $1 FOR UPDATE", account_id
-        )
-        if row is not None:
-            return AccountRecord(**dict(row))
-        await conn.execute(
-            "INSERT INTO accounts (account_id) VALUES ($1) ON CONFLICT DO NOTHING", account_id
-        )
-    raise AssertionError(f"account {account_id} vanished while being locked")
+    # One round trip: the upsert creates a new account's row or locks the existing one
+    # (ON CONFLICT DO UPDATE locks the row it updates, like FOR UPDATE).
+    row = await conn.fetchrow(
+        """
+        INSERT INTO accounts (account_id) VALUES ($1)
+        ON CONFLICT (account_id) DO UPDATE SET account_id = EXCLUDED.account_id
+        RETURNING *
+        """,
+        account_id,
+    )
+    assert row is not None
+    return AccountRecord(**dict(row))
 
 
 async def get_account(conn: Connection, account_id: UUID) -> AccountRecord:
