@@ -56,6 +56,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "ShareRejected": ("other platform services",),
     "ShareRevoked": ("other platform services",),
     "OwnerNotified": ("console/push gateway",),
+    "SharePromptUpdated": ("console/push gateway",),
     "DeadLetter": ("operators",),
 }
 
