@@ -47,8 +47,7 @@ def is_transient(exc: BaseException) -> bool:
 def is_bad_data(exc: BaseException) -> bool:
     """A database refusal of the data itself: retrying the same input cannot succeed."""
     return (
-        isinstance(exc, asyncpg.PostgresError)
-        and _sqlstate(exc)[:2] in _BAD_DATA_SQLSTATE_CLASSES
+        isinstance(exc, asyncpg.PostgresError) and _sqlstate(exc)[:2] in _BAD_DATA_SQLSTATE_CLASSES
     )
 
 

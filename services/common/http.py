@@ -35,6 +35,17 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+class Problem(Exception):
+    """A refusal answered with a problem document that carries a stable ``code`` (for
+    programs) and a ``detail`` a person understands, in the language of the request."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
 def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
     app = FastAPI(title=f"IMS {service}", version="0.1.0")
 
@@ -52,6 +63,10 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, _title(exc.status_code), str(exc.detail), exc.headers)
+
+    @app.exception_handler(Problem)
+    async def refused(_: Request, exc: Problem) -> JSONResponse:
+        return problem(exc.status, _title(exc.status), exc.detail, code=exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
