@@ -10,13 +10,14 @@ import asyncpg
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from pydantic import BaseModel
 
-from services.catalog import store
+from services.catalog import sharing_api, store
 from services.catalog.domain import (
     IMAGE_TYPE_LABEL,
     PUBLISH_LABELS,
     STATUS_LABELS,
     ImageStatus,
     PublishStatus,
+    Tab,
     Visibility,
     bytes_to_console_gb,
 )
@@ -56,6 +57,7 @@ class ImageView(BaseModel):
     failure: FailureView | None
     shared: bool
     created_at: datetime
+    share_tenants: sharing_api.ShareTenantsView | None = None  # in the detail only (C3)
 
     @classmethod
     def of(cls, image: store.ImageRecord) -> ImageView:
@@ -96,7 +98,7 @@ class ImageView(BaseModel):
             source=source,
             progress=image.progress,
             failure=failure,
-            shared=False,
+            shared=image.shared,
             created_at=image.created_at,
         )
 
@@ -112,7 +114,7 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
     @router.get("/images", response_model=ImagePage)
     async def list_images(
         tenant: CurrentTenant,
-        tab: Annotated[Literal["public", "private"], Query()] = "private",
+        tab: Annotated[Literal["public", "private", "shared"], Query()] = "private",
         status: ImageStatus | None = None,
         os_family: Literal["windows", "linux"] | None = None,
         name: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
@@ -121,7 +123,7 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
     ) -> ImagePage:
         query = store.ListQuery(
             account_id=tenant.account_id,
-            tab=Visibility(tab),
+            tab=Tab(tab),
             status=status,
             os_family=os_family,
             name_contains=name,
@@ -139,8 +141,10 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
     async def get_image(tenant: CurrentTenant, image_id: UUID) -> ImageView:
         async with pool.acquire() as conn:
             image = await store.get_visible_image(conn, image_id, tenant.account_id)
-        if image is None:  # missing, deleted, or someone else's private image: all alike
-            raise HTTPException(404, f"Image {image_id} does not exist.")
-        return ImageView.of(image)
+            if image is None:  # missing, deleted, or someone else's private image: all alike
+                raise HTTPException(404, f"Image {image_id} does not exist.")
+            tenants = await sharing_api.share_tenants(conn, image, tenant.account_id)
+        return ImageView.of(image).model_copy(update={"share_tenants": tenants})
 
     app.include_router(router)
+    app.include_router(sharing_api.router(pool))

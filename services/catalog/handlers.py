@@ -15,6 +15,7 @@ from schemas.events import (
     ImageReady,
 )
 from services.catalog import store
+from services.catalog.membership_handlers import MEMBERSHIP_HANDLERS
 from services.common.consumer import Handler
 from services.common.failures import Rejected
 from services.common.tenancy import require_tenant
@@ -88,4 +89,5 @@ HANDLERS: dict[type[Any], Handler] = {
     CaptureProgressed: on_capture_progressed,
     ImageReady: on_image_ready,
     CaptureFailed: on_capture_failed,
+    **MEMBERSHIP_HANDLERS,
 }
