@@ -1,4 +1,9 @@
-"""Notifier event handlers: tell an image's owner how its capture ended (N4)."""
+"""Notifier event handlers: tell an image's owner how its capture ended (N4); keep each
+recipient's pending offers for its prompt 是否接受镜像 (N1-N3).
+
+Facts about one membership arrive on four topics, in any order: each applies only if it is
+newer on the membership's version line, so an answer or a revocation that overtook its
+offer leaves the offer out of the prompt for good."""
 
 from __future__ import annotations
 
@@ -6,9 +11,21 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from schemas.envelope import Envelope
-from schemas.events import NOTICES, CaptureFailed, ImageReady, OwnerNotified
+from schemas.events import (
+    MEMBERSHIP,
+    NOTICES,
+    CaptureFailed,
+    ImageReady,
+    MembershipFact,
+    OwnerNotified,
+    PromptImage,
+    ShareAccepted,
+    ShareOffered,
+    ShareRejected,
+    ShareRevoked,
+)
 from services.common.consumer import Handler
-from services.common.tenancy import require_tenant
+from services.common.tenancy import require_membership_fact, require_tenant
 from services.common.uow import UnitOfWork
 from services.notifier import domain, store
 
@@ -50,7 +67,69 @@ async def _notify(
     )
 
 
+async def on_share_offered(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    offered: ShareOffered = event.data
+    if not await _newer(uow, event, offered, by_owner=True):
+        return
+    offer = PromptImage(
+        membership_id=offered.membership_id,
+        image_id=offered.image_id,
+        name=offered.image_name,
+        owner_account_id=offered.owner_account_id,
+        owner_account_name=offered.owner_account_name,
+        offered_at=offered.offered_at,
+    )
+    await store.add_offer(uow.conn, offered.member_account_id, offer)
+    await _prompt_changed(uow, event, offered, grew=True)
+
+
+async def on_share_accepted(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    await _no_longer_pending(uow, event, event.data, by_owner=False)
+
+
+async def on_share_rejected(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    await _no_longer_pending(uow, event, event.data, by_owner=False)
+
+
+async def on_share_revoked(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    await _no_longer_pending(uow, event, event.data, by_owner=True)
+
+
+async def _no_longer_pending(
+    uow: UnitOfWork, event: Envelope[Any], fact: MembershipFact, *, by_owner: bool
+) -> None:
+    """Answered or revoked: the offer leaves the prompt (if it was in it)."""
+    if not await _newer(uow, event, fact, by_owner=by_owner):
+        return
+    if await store.remove_offer(uow.conn, fact.membership_id):
+        await _prompt_changed(uow, event, fact, grew=False)
+
+
+async def _newer(
+    uow: UnitOfWork, event: Envelope[Any], fact: MembershipFact, *, by_owner: bool
+) -> bool:
+    require_membership_fact(event, fact, by_owner=by_owner)
+    return await uow.apply_version(MEMBERSHIP, str(fact.membership_id), event.sequence)
+
+
+async def _prompt_changed(
+    uow: UnitOfWork, event: Envelope[Any], fact: MembershipFact, *, grew: bool
+) -> None:
+    await store.prompt_changed(
+        uow.conn,
+        fact.member_account_id,
+        grew=grew,
+        at=event.time,
+        correlation_id=event.correlationid or event.id,
+        causation_id=event.id,
+    )
+
+
 HANDLERS: dict[type[Any], Handler] = {
     ImageReady: on_image_ready,
     CaptureFailed: on_capture_failed,
+    ShareOffered: on_share_offered,
+    ShareAccepted: on_share_accepted,
+    ShareRejected: on_share_rejected,
+    ShareRevoked: on_share_revoked,
 }

@@ -1,13 +1,19 @@
-"""Notifier persistence: the per-account inbox of notices."""
+"""Notifier persistence: the per-account inbox of notices, and the pending offers each
+recipient's prompt lists."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from schemas.events import PromptImage
 from services.common.db import Connection
 from services.notifier.domain import NoticeText
+from services.notifier.prompts import KIND as PROMPT_KIND
+from services.notifier.prompts import Pending
 
 
 async def insert_notice(
@@ -21,8 +27,9 @@ async def insert_notice(
     """Put a notice in the inbox; False if this image already has a notice of this kind."""
     inserted = await conn.fetchval(
         """
-        INSERT INTO notices (notice_id, account_id, image_id, kind, text_zh, text_en, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        INSERT INTO notices (notice_id, account_id, image_id, kind, text_zh, text_en, created_at,
+            updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
         ON CONFLICT (image_id, kind) DO NOTHING
         RETURNING true
         """,
@@ -39,7 +46,10 @@ async def insert_notice(
 
 async def list_notices(conn: Connection, account_id: UUID, limit: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT * FROM notices WHERE account_id = $1 ORDER BY created_at DESC LIMIT $2",
+        """
+        SELECT * FROM notices WHERE account_id = $1
+        ORDER BY (read_at IS NOT NULL), updated_at DESC LIMIT $2
+        """,
         account_id,
         limit,
     )
@@ -57,3 +67,161 @@ async def mark_read(conn: Connection, account_id: UUID, notice_id: UUID) -> bool
         account_id,
     )
     return bool(updated)
+
+
+# --- the prompt's pending offers ---------------------------------------------------------
+
+
+async def add_offer(conn: Connection, account_id: UUID, offer: PromptImage) -> None:
+    await conn.execute(
+        """
+        INSERT INTO prompt_offers (membership_id, account_id, image_id, image_name,
+            owner_account_id, owner_account_name, offered_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (membership_id) DO UPDATE SET image_name = EXCLUDED.image_name,
+            owner_account_name = EXCLUDED.owner_account_name, offered_at = EXCLUDED.offered_at
+        """,
+        offer.membership_id,
+        account_id,
+        offer.image_id,
+        offer.name,
+        offer.owner_account_id,
+        offer.owner_account_name,
+        offer.offered_at,
+    )
+
+
+async def remove_offer(conn: Connection, membership_id: UUID) -> bool:
+    """The offer is answered or revoked; False if it was not pending here."""
+    removed = await conn.fetchval(
+        "DELETE FROM prompt_offers WHERE membership_id = $1 RETURNING true", membership_id
+    )
+    return bool(removed)
+
+
+async def pending(conn: Connection, account_id: UUID, limit: int) -> Pending:
+    """The newest ``limit`` pending offers of the account, and how many there are."""
+    rows = await conn.fetch(
+        """
+        SELECT *, count(*) OVER () AS total FROM prompt_offers WHERE account_id = $1
+        ORDER BY offered_at DESC, membership_id DESC LIMIT $2
+        """,
+        account_id,
+        limit,
+    )
+    images = [
+        PromptImage(
+            membership_id=r["membership_id"],
+            image_id=r["image_id"],
+            name=r["image_name"],
+            owner_account_id=r["owner_account_id"],
+            owner_account_name=r["owner_account_name"],
+            offered_at=r["offered_at"],
+        )
+        for r in rows
+    ]
+    return Pending(images, rows[0]["total"] if rows else 0)
+
+
+# --- prompts to publish ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptChange:
+    account_id: UUID
+    grew: bool
+    correlation_id: UUID | None
+    causation_id: UUID | None
+
+
+async def prompt_changed(
+    conn: Connection,
+    account_id: UUID,
+    *,
+    grew: bool,
+    at: datetime,
+    correlation_id: UUID | None,
+    causation_id: UUID | None,
+) -> None:
+    """Mark the account's prompt for publishing (once, however many changes come)."""
+    await conn.execute(
+        """
+        INSERT INTO prompt_changes (account_id, grew, changed_at, correlation_id, causation_id)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (account_id) DO UPDATE SET grew = prompt_changes.grew OR EXCLUDED.grew,
+            changed_at = EXCLUDED.changed_at, correlation_id = EXCLUDED.correlation_id,
+            causation_id = EXCLUDED.causation_id
+        """,
+        account_id,
+        grew,
+        at,
+        correlation_id,
+        causation_id,
+    )
+
+
+async def take_prompt_changes(conn: Connection, limit: int) -> list[PromptChange]:
+    """Changed prompts to publish, oldest change first, held until the transaction ends
+    (another publisher skips them); the rows are gone when it commits."""
+    rows = await conn.fetch(
+        """
+        DELETE FROM prompt_changes WHERE account_id IN (
+            SELECT account_id FROM prompt_changes ORDER BY changed_at
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING account_id, grew, correlation_id, causation_id
+        """,
+        limit,
+    )
+    return [PromptChange(**dict(row)) for row in rows]
+
+
+async def save_prompt_notice(
+    conn: Connection,
+    notice_id: UUID,
+    account_id: UUID,
+    text: NoticeText,
+    body: dict[str, Any],
+    *,
+    unread: bool,
+    at: datetime,
+) -> None:
+    """The account's one prompt notice, as of its newest version; ``unread`` when new
+    offers arrived (the recipient has something new to read)."""
+    await conn.execute(
+        """
+        INSERT INTO notices (notice_id, account_id, image_id, kind, text_zh, text_en, body,
+            created_at, updated_at)
+        VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $7)
+        ON CONFLICT (account_id) WHERE kind = 'share_prompt' DO UPDATE SET
+            text_zh = EXCLUDED.text_zh, text_en = EXCLUDED.text_en, body = EXCLUDED.body,
+            updated_at = EXCLUDED.updated_at,
+            read_at = CASE WHEN $8 THEN NULL ELSE notices.read_at END
+        """,
+        notice_id,
+        account_id,
+        PROMPT_KIND,
+        text.zh,
+        text.en,
+        body,
+        at,
+        unread,
+    )
+
+
+async def delete_prompt_notice(conn: Connection, account_id: UUID) -> bool:
+    """The prompt resolved itself: it leaves the inbox. False if it was not there."""
+    deleted = await conn.fetchval(
+        "DELETE FROM notices WHERE account_id = $1 AND kind = $2 RETURNING true",
+        account_id,
+        PROMPT_KIND,
+    )
+    return bool(deleted)
+
+
+async def has_prompt_notice(conn: Connection, account_ids: Sequence[UUID]) -> set[UUID]:
+    rows = await conn.fetch(
+        "SELECT account_id FROM notices WHERE account_id = ANY($1::uuid[]) AND kind = $2",
+        list(account_ids),
+        PROMPT_KIND,
+    )
+    return {row["account_id"] for row in rows}
