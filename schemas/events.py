@@ -398,9 +398,7 @@ class SharePromptUpdated(Event):
     (readers keep the highest ``sequence``). ``resolved`` when nothing is pending any more."""
 
     NAME = "SharePromptUpdated"
-    DESCRIPTION = (
-        "A recipient's prompt 是否接受镜像 changed: the pending offers it lists (N1-N3)."
-    )
+    DESCRIPTION = "A recipient's prompt 是否接受镜像 changed: the pending offers it lists (N1-N3)."
 
     prompt_id: UUID = Field(description="Stable per account; the notice id in its inbox")
     account_id: UUID

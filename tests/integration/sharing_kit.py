@@ -194,3 +194,43 @@ async def sharing_knows(stack: TestStack, tenants: list[Tenant]) -> None:
 
 def members_path(image_id: object) -> str:
     return f"/v1/images/{image_id}/members"
+
+
+def prompt(notifier: ServiceProcess, tenant: Tenant, language: str | None = None) -> Any:
+    """The tenant's prompt 是否接受镜像, or None when it has none."""
+    response = tenant.call(notifier, "GET", "/v1/prompts", language=language)
+    assert response.status_code == 200, response.text
+    found = response.json()["prompts"]
+    assert len(found) <= 1, "one prompt per recipient"
+    return found[0] if found else None
+
+
+def prompt_images(notifier: ServiceProcess, tenant: Tenant) -> set[str]:
+    found = prompt(notifier, tenant)
+    return {i["image_id"] for i in found["images"]} if found else set()
+
+
+def shared_tab(catalog: ServiceProcess, tenant: Tenant) -> set[str]:
+    response = tenant.call(catalog, "GET", "/v1/images", params={"tab": "shared", "limit": 100})
+    assert response.status_code == 200, response.text
+    return {i["id"] for i in response.json()["items"]}
+
+
+def launch_check(
+    catalog: ServiceProcess,
+    tenant: Tenant,
+    image_id: object,
+    *,
+    disk_gb: int = 40,
+    memory_mb: int = 4096,
+    language: str | None = None,
+) -> dict[str, Any]:
+    body = {"image_id": str(image_id), "system_disk_gb": disk_gb, "memory_mb": memory_mb}
+    response = tenant.call(catalog, "POST", "/v1/launch-checks", json=body, language=language)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def reasons(check: dict[str, Any]) -> list[str]:
+    return [r["code"] for r in check["reasons"]]
