@@ -7,7 +7,7 @@ whole effect with its announcement, or nothing, and a redelivered event is recog
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
@@ -27,6 +27,16 @@ MAX_EVENT_BYTES = 900 * 1024
 
 class EventTooLarge(Rejected):
     """An event that Kafka would refuse; the change that emits it is refused instead."""
+
+
+@dataclass(frozen=True)
+class Emission:
+    """One event to queue, as the next version of its aggregate."""
+
+    data: Event
+    aggregate_type: str
+    aggregate_id: str
+    tenant: str
 
 
 class UnitOfWork:
@@ -126,6 +136,65 @@ class UnitOfWork:
             payload,
         )
         return envelope
+
+    async def emit_many(self, emissions: Sequence[Emission]) -> list[Envelope[Event]]:
+        """Queue many events, each the next version of its aggregate, in two statements
+        whatever their number (a batch share of 1,280 offers is not 2,560 round trips)."""
+        keys = [(e.aggregate_type, e.aggregate_id) for e in emissions]
+        if len(set(keys)) != len(keys):
+            # One statement cannot advance a line twice: one at a time keeps each order.
+            return [
+                await self.emit(e.data, aggregate_type=e.aggregate_type,
+                                aggregate_id=e.aggregate_id, tenant=e.tenant)
+                for e in emissions
+            ]  # fmt: skip
+        if not emissions:
+            return []
+        rows = await self.conn.fetch(
+            """
+            INSERT INTO aggregate_versions (aggregate_type, aggregate_id, version)
+            SELECT kind, id, 1 FROM unnest($1::text[], $2::text[]) AS a(kind, id)
+            ORDER BY kind, id  -- rows locked in one order by every batch
+            ON CONFLICT (aggregate_type, aggregate_id)
+                DO UPDATE SET version = aggregate_versions.version + 1
+            RETURNING aggregate_type, aggregate_id, version
+            """,
+            [kind for kind, _ in keys],
+            [key for _, key in keys],
+        )
+        versions = {(row[0], row[1]): int(row[2]) for row in rows}
+        envelopes: list[Envelope[Event]] = []
+        payloads: list[bytes] = []
+        for emission, key in zip(emissions, keys, strict=True):
+            envelope = build_envelope(
+                emission.data,
+                source=self._source,
+                subject=emission.aggregate_id,
+                tenant=emission.tenant,
+                sequence=versions[key],
+                correlation_id=self._correlation_id,
+                causation_id=self._causation_id,
+            )
+            payload = encode(envelope)
+            if len(payload) > MAX_EVENT_BYTES:
+                name = emission.data.NAME
+                raise EventTooLarge(f"{name} of {len(payload)} bytes exceeds {MAX_EVENT_BYTES}")
+            envelopes.append(envelope)
+            payloads.append(payload)
+        await self.conn.execute(
+            """
+            INSERT INTO outbox (event_id, topic, message_key, payload)
+            SELECT id, topic, message_key, payload
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[])
+                WITH ORDINALITY AS e(id, topic, message_key, payload, n)
+            ORDER BY n  -- positions in the order given
+            """,
+            [e.id for e in envelopes],
+            [topic_name(e.data.NAME, self._topic_prefix) for e in emissions],
+            [e.aggregate_id for e in emissions],
+            payloads,
+        )
+        return envelopes
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from schemas.events import (
     ShareRevoked,
     membership_id,
 )
-from services.common.uow import UnitOfWork
+from services.common.uow import Emission, UnitOfWork
 from services.sharing import domain, store
 from services.sharing.domain import (
     MEMBER_LIMIT,
@@ -151,11 +151,14 @@ class _Offering:
             results.append(result)
         await store.insert_memberships(self.uow.conn, offered)
         names = {a.account_id: a.name for a in self.accounts.values()}
-        for membership in offered:
-            member_name = names[membership.member_account_id]
-            parties = _parties(membership, image, self.owner.name, member_name)
-            fact = ShareOffered(**parties, offered_at=self.now)
-            await _emit(self.uow, fact, tenant=self.owner.account_id)
+        facts = [
+            ShareOffered(
+                **_parties(m, image, self.owner.name, names[m.member_account_id]),
+                offered_at=self.now,
+            )
+            for m in offered
+        ]
+        await _emit(self.uow, facts, tenant=self.owner.account_id)
         return results
 
     def _decide(
@@ -207,6 +210,7 @@ async def answer(
     member_name = names.get(member.account_id, member.name)
     results: list[AnswerResult] = []
     changed: dict[MemberStatus, list[UUID]] = {}
+    facts: list[MembershipFact] = []
     for image_id in chosen if chosen is not None else [m.image_id for m, _ in rows]:
         if image_id not in found:  # never offered to this account, or revoked since
             refusal = domain.offer_not_found(image_id)
@@ -228,10 +232,11 @@ async def answer(
             previous = membership.status.value
             fact = ShareRejected(**parties, previous_status=previous, rejected_at=now)
             outcome = AnswerOutcome.REJECTED
-        await _emit(uow, fact, tenant=member.account_id)
+        facts.append(fact)
         results.append(AnswerResult(image_id, outcome, status))
     for status, ids in changed.items():
         await store.set_status(conn, ids, status, now)
+    await _emit(uow, facts, tenant=member.account_id)
     return results
 
 
@@ -279,6 +284,7 @@ async def _announce_ended(
         [m.member_account_id for m, _ in ended]
         + [i.owner_account_id for _, i in ended if i.owner_account_id],
     )
+    by_owner: dict[UUID, list[MembershipFact]] = {}
     for membership, image in ended:
         owner = image.owner_account_id
         assert owner is not None, "only private images have members"
@@ -289,7 +295,9 @@ async def _announce_ended(
             previous_status=membership.status.value,
             revoked_at=now,
         )
-        await _emit(uow, fact, tenant=owner)
+        by_owner.setdefault(owner, []).append(fact)
+    for owner, facts in by_owner.items():
+        await _emit(uow, facts, tenant=owner)
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -304,6 +312,10 @@ async def members(uow: UnitOfWork, owner: Actor, image_id: UUID) -> list[tuple[M
     found = await store.members_of(uow.conn, image_id)
     names = await store.account_names(uow.conn, [m.member_account_id for m in found])
     return [(m, names.get(m.member_account_id, "")) for m in found]
+
+
+async def member_count(uow: UnitOfWork, image_id: UUID) -> int:
+    return await store.count_members(uow.conn, image_id)
 
 
 @dataclass(frozen=True)
@@ -353,13 +365,9 @@ def _parties(
     }
 
 
-async def _emit(uow: UnitOfWork, fact: MembershipFact, *, tenant: UUID) -> None:
-    await uow.emit(
-        fact,
-        aggregate_type=MEMBERSHIP,
-        aggregate_id=str(fact.membership_id),
-        tenant=str(tenant),
-    )
+async def _emit(uow: UnitOfWork, facts: Sequence[MembershipFact], *, tenant: UUID) -> None:
+    """Each fact on its membership's own line, never the image's; all in two statements."""
+    await uow.emit_many([Emission(f, MEMBERSHIP, str(f.membership_id), str(tenant)) for f in facts])
 
 
 def _unique(items: Iterable[T]) -> list[T]:

@@ -139,6 +139,11 @@ async def members_of(conn: Connection, image_id: UUID) -> list[Membership]:
     return [_membership(row) for row in rows]
 
 
+async def count_members(conn: Connection, image_id: UUID) -> int:
+    count = await conn.fetchval("SELECT count(*) FROM memberships WHERE image_id = $1", image_id)
+    return int(count)
+
+
 async def insert_memberships(conn: Connection, memberships: Sequence[Membership]) -> None:
     if not memberships:
         return

@@ -43,9 +43,13 @@ def router(work: Work, *, region: str | None) -> APIRouter:
             refusal = results[0].refusal
             if refusal is not None and refusal.code in _IMAGE_REFUSALS:
                 raise Refused(refusal)
-            listed = await _members(uow, owner, image_id, language)
+            count = await memberships.member_count(uow, image_id)
             return MemberShareResults(
-                **listed.model_dump(), results=[ShareResultView.of(r, language) for r in results]
+                image_id=image_id,
+                results=[ShareResultView.of(r, language) for r in results],
+                count=count,
+                remaining=max(0, domain.MEMBER_LIMIT - count),
+                summary=domain.members_summary(count).in_(language),
             )
 
         return await work.run(language, body)

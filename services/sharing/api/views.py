@@ -116,8 +116,14 @@ class Members(BaseModel):
     summary: str
 
 
-class MemberShareResults(Members):
+class MemberShareResults(BaseModel):
+    """One image shared with accounts: per account, and how many tenants it has now."""
+
+    image_id: UUID
     results: list[ShareResultView]
+    count: int
+    remaining: int
+    summary: str
 
 
 class RemovedMembers(BaseModel):
