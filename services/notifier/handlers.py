@@ -28,6 +28,7 @@ from services.common.consumer import Handler
 from services.common.tenancy import require_membership_fact, require_tenant
 from services.common.uow import UnitOfWork
 from services.notifier import domain, store
+from services.notifier.prompts import PROMPT_MIN_INTERVAL
 
 
 async def on_image_ready(uow: UnitOfWork, event: Envelope[Any]) -> None:
@@ -119,7 +120,7 @@ async def _prompt_changed(
         uow.conn,
         fact.member_account_id,
         grew=grew,
-        at=event.time,
+        min_interval=PROMPT_MIN_INTERVAL,
         correlation_id=event.correlationid or event.id,
         causation_id=event.id,
     )

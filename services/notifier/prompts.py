@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from schemas.events import PROMPT_IMAGES_MAX, PromptAction, PromptImage, SharePromptUpdated
 from services.common.language import Language, Text
 
 KIND = "share_prompt"  # its kind among the account's notices
+# A recipient's prompt goes out at most this often: the first change at once, a burst of
+# offers or answers after it as one version (a push gateway pushes once, not 128 times).
+PROMPT_MIN_INTERVAL = timedelta(seconds=1)
 TITLE = Text("是否接受镜像", "Accept shared images?")
 # Names quoted in the prompt's one-line text; the whole list is in ``images``.
 NAMES_IN_TEXT = 3

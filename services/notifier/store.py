@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -139,40 +139,50 @@ async def prompt_changed(
     account_id: UUID,
     *,
     grew: bool,
-    at: datetime,
+    min_interval: timedelta,
     correlation_id: UUID | None,
     causation_id: UUID | None,
 ) -> None:
-    """Mark the account's prompt for publishing (once, however many changes come)."""
+    """Mark the account's prompt for a new version: due now, or ``min_interval`` after the
+    last one; a prompt already waiting keeps its time (however many changes come)."""
     await conn.execute(
         """
-        INSERT INTO prompt_changes (account_id, grew, changed_at, correlation_id, causation_id)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (account_id) DO UPDATE SET grew = prompt_changes.grew OR EXCLUDED.grew,
-            changed_at = EXCLUDED.changed_at, correlation_id = EXCLUDED.correlation_id,
-            causation_id = EXCLUDED.causation_id
+        INSERT INTO prompts (account_id, changed, grew, due_at, correlation_id, causation_id)
+        VALUES ($1, true, $2, now(), $3, $4)
+        ON CONFLICT (account_id) DO UPDATE SET
+            due_at = CASE WHEN prompts.changed THEN prompts.due_at
+                ELSE greatest(now(), prompts.published_at + $5::interval) END,
+            changed = true, grew = prompts.grew OR EXCLUDED.grew,
+            correlation_id = EXCLUDED.correlation_id, causation_id = EXCLUDED.causation_id
         """,
         account_id,
         grew,
-        at,
         correlation_id,
         causation_id,
+        min_interval,
     )
 
 
-async def take_prompt_changes(conn: Connection, limit: int) -> list[PromptChange]:
-    """Changed prompts to publish, oldest change first, held until the transaction ends
-    (another publisher skips them); the rows are gone when it commits."""
+async def take_due_prompts(conn: Connection, limit: int) -> list[PromptChange]:
+    """Changed prompts whose time has come, oldest first, marked published; held until the
+    transaction ends (another publisher skips them)."""
     rows = await conn.fetch(
         """
-        DELETE FROM prompt_changes WHERE account_id IN (
-            SELECT account_id FROM prompt_changes ORDER BY changed_at
-            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        UPDATE prompts SET changed = false, grew = false, published_at = now()
+        WHERE account_id IN (
+            SELECT account_id FROM prompts WHERE changed AND due_at <= now()
+            ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING account_id, grew, correlation_id, causation_id
         """,
         limit,
     )
     return [PromptChange(**dict(row)) for row in rows]
+
+
+async def next_due(conn: Connection) -> datetime | None:
+    """When the next changed prompt is due (None: none is waiting)."""
+    due: datetime | None = await conn.fetchval("SELECT min(due_at) FROM prompts WHERE changed")
+    return due
 
 
 async def save_prompt_notice(

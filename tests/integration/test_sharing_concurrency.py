@@ -1,9 +1,10 @@
-"""Sharing under load, on real Kafka and PostgreSQL, with two sharing processes on one
-deployment (as behind a load balancer):
+"""Sharing under load, on real Kafka and PostgreSQL, on deployments of their own:
 
-- the 128-account limit holds when 20 adds race across the two processes;
+- the 128-account limit holds when 20 adds race across two sharing processes (as behind a
+  load balancer);
 - a batch of 10 images x 100 accounts is answered per pair, and every resulting fact is
-  published exactly once (one event id a membership; the relay itself is at-least-once).
+  published exactly once (one event id a membership; the relay itself is at-least-once);
+- 128 offers to one account make one prompt, versioned a few times, not 128 messages.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.integration.sharing_kit import (
     members_path,
     new_account,
     outcomes,
+    prompt,
     sharing_knows,
 )
 
@@ -130,3 +132,43 @@ async def test_a_batch_of_10_images_by_100_accounts_is_answered_per_pair_facts_o
     assert set(ids_by_membership) == expected
     assert all(len(ids) == 1 for ids in ids_by_membership.values())
     assert {body(r)["data"]["owner_account_name"] for r in offers} == {alice.name}
+
+
+async def test_128_offers_make_one_prompt_not_128_messages(
+    deployment: TestStack, spawn: Spawn, auth_secret: str
+) -> None:
+    sharing, notifier = spawn(deployment, "sharing"), spawn(deployment, "notifier")
+    for process in (sharing, notifier):
+        process.start()
+    for process in (sharing, notifier):
+        process.wait_healthy()
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        alice, bob = await new_account(bus, auth_secret), await new_account(bus, auth_secret)
+        images = [(await announced_image(bus, alice.account_id, f"img-{i}"))[0] for i in range(128)]
+        await sharing_knows(deployment, [alice, bob])
+        for image_id in images:
+            await image_known(deployment, image_id)
+        for first in range(0, 128, 50):
+            chunk = [str(i) for i in images[first : first + 50]]
+            request = {"image_ids": chunk, "accounts": [{"name": bob.name}]}
+            answer = alice.call(sharing, "POST", "/v1/shares", json=request)
+            assert outcomes(answer) == [("offered", None)] * len(chunk)
+
+        def listed() -> bool:
+            found = prompt(notifier, bob)
+            return bool(found and found["pending_count"] == 128 and len(found["images"]) == 128)
+
+        await eventually(listed)
+
+        def newest_lists_all(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+            return any(body(r)["data"]["pending_count"] == 128 for r in records)
+
+        versions = await bus.read("SharePromptUpdated", newest_lists_all, key=str(bob.account_id))
+    # One prompt, versioned a few times as the offers arrived: not 128 messages to push.
+    assert len({body(r)["data"]["prompt_id"] for r in versions}) == 1
+    assert len({body(r)["id"] for r in versions}) <= 5
+    newest = max((body(r) for r in versions), key=lambda e: e["sequence"])
+    assert {i["image_id"] for i in newest["data"]["images"]} == {str(i) for i in images}
+    notices = bob.call(notifier, "GET", "/v1/notices").json()
+    assert [n["kind"] for n in notices] == ["share_prompt"]
+    assert notices[0]["prompt"]["pending_count"] == 128

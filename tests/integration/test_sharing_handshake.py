@@ -141,5 +141,5 @@ async def test_a_revocation_that_arrives_before_its_offer_leaves_no_prompt(
     await eventually(both_handled)
     assert prompt(notifier, erin) is None
     assert erin.call(notifier, "GET", "/v1/notices").json() == []
-    pending = "SELECT count(*) FROM prompt_changes WHERE account_id = $1"
+    pending = "SELECT count(*) FROM prompts WHERE account_id = $1"
     assert await fetch_value(stack, "notifier", pending, erin.account_id) == 0

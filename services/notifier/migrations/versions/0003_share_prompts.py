@@ -1,6 +1,6 @@
-"""Notifier: the prompt 是否接受镜像 (N1-N3). The pending offers of each recipient, the
-prompts whose published version is behind them, and the prompt as a notice of its own in
-the account's inbox (one per account, no image of its own; unread first).
+"""Notifier: the prompt 是否接受镜像 (N1-N3). The pending offers of each recipient, each
+recipient's prompt (changed since its last version? when may the next go out?), and the
+prompt as a notice of its own in the account's inbox (one per account, no image; unread first).
 
 Revision ID: 0003
 Revises: 0002
@@ -29,22 +29,26 @@ def upgrade() -> None:
         CREATE INDEX prompt_offers_of_account
             ON prompt_offers (account_id, offered_at DESC, membership_id DESC);
 
-        -- A prompt to publish again: its offers changed since its last version. One row per
-        -- account however many offers changed, so a burst of offers makes few versions.
-        CREATE TABLE prompt_changes (
+        -- Each recipient's prompt: whether its offers changed since its last version, and
+        -- when the next version may go out. A burst of offers (or answers) to one account
+        -- makes one version a second at most, not one message each; the first goes at once.
+        CREATE TABLE prompts (
             account_id      uuid PRIMARY KEY,
+            changed         boolean NOT NULL,
             grew            boolean NOT NULL,  -- an offer arrived: unread again
-            changed_at      timestamptz NOT NULL,
+            due_at          timestamptz NOT NULL,
+            published_at    timestamptz,
             correlation_id  uuid,
             causation_id    uuid
         );
-        CREATE FUNCTION prompt_changes_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE INDEX prompts_due ON prompts (due_at) WHERE changed;
+        CREATE FUNCTION prompts_notify() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             PERFORM pg_notify(TG_TABLE_SCHEMA || '_prompts', '');
             RETURN NULL;
         END $$;
-        CREATE TRIGGER prompt_changed AFTER INSERT OR UPDATE ON prompt_changes
-            FOR EACH STATEMENT EXECUTE FUNCTION prompt_changes_notify();
+        CREATE TRIGGER prompt_changed AFTER INSERT OR UPDATE ON prompts
+            FOR EACH ROW WHEN (NEW.changed) EXECUTE FUNCTION prompts_notify();
 
         ALTER TABLE notices
             ALTER COLUMN image_id DROP NOT NULL,
@@ -69,9 +73,9 @@ def downgrade() -> None:
         DROP INDEX notices_one_prompt;
         ALTER TABLE notices DROP COLUMN body, DROP COLUMN updated_at,
             ALTER COLUMN image_id SET NOT NULL;
-        DROP TRIGGER prompt_changed ON prompt_changes;
-        DROP FUNCTION prompt_changes_notify();
-        DROP TABLE prompt_changes;
+        DROP TRIGGER prompt_changed ON prompts;
+        DROP FUNCTION prompts_notify();
+        DROP TABLE prompts;
         DROP TABLE prompt_offers;
         """
     )
