@@ -80,8 +80,7 @@ async def on_share_offered(uow: UnitOfWork, event: Envelope[Any]) -> None:
         owner_account_name=offered.owner_account_name,
         offered_at=offered.offered_at,
     )
-    await store.add_offer(uow.conn, offered.member_account_id, offer)
-    await _prompt_changed(uow, event, offered, grew=True)
+    await store.add_offer(uow.conn, offered.member_account_id, offer, _cause(event))
 
 
 async def on_share_accepted(uow: UnitOfWork, event: Envelope[Any]) -> None:
@@ -102,8 +101,7 @@ async def _no_longer_pending(
     """Answered or revoked: the offer leaves the prompt (if it was in it)."""
     if not await _newer(uow, event, fact, by_owner=by_owner):
         return
-    if await store.remove_offer(uow.conn, fact.membership_id):
-        await _prompt_changed(uow, event, fact, grew=False)
+    await store.remove_offer(uow.conn, fact.membership_id, _cause(event))
 
 
 async def _newer(
@@ -113,17 +111,8 @@ async def _newer(
     return await uow.apply_version(MEMBERSHIP, str(fact.membership_id), event.sequence)
 
 
-async def _prompt_changed(
-    uow: UnitOfWork, event: Envelope[Any], fact: MembershipFact, *, grew: bool
-) -> None:
-    await store.prompt_changed(
-        uow.conn,
-        fact.member_account_id,
-        grew=grew,
-        min_interval=PROMPT_MIN_INTERVAL,
-        correlation_id=event.correlationid or event.id,
-        causation_id=event.id,
-    )
+def _cause(event: Envelope[Any]) -> store.Cause:
+    return store.Cause(event.correlationid or event.id, event.id, PROMPT_MIN_INTERVAL)
 
 
 HANDLERS: dict[type[Any], Handler] = {

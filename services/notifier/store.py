@@ -72,14 +72,46 @@ async def mark_read(conn: Connection, account_id: UUID, notice_id: UUID) -> bool
 # --- the prompt's pending offers ---------------------------------------------------------
 
 
-async def add_offer(conn: Connection, account_id: UUID, offer: PromptImage) -> None:
+# Marks the prompt of the account the source relation names as changed: due now, or
+# $(n) after its last version; one already waiting keeps its time however many changes come.
+_MARK_PROMPT = """
+    INSERT INTO prompts (account_id, changed, grew, due_at, correlation_id, causation_id)
+    SELECT account_id, true, {grew}, now(), {correlation}, {causation} FROM {source}
+    ON CONFLICT (account_id) DO UPDATE SET
+        due_at = CASE WHEN prompts.changed THEN prompts.due_at
+            ELSE greatest(now(), prompts.published_at + {interval}::interval) END,
+        changed = true, grew = prompts.grew OR EXCLUDED.grew,
+        correlation_id = EXCLUDED.correlation_id, causation_id = EXCLUDED.causation_id
+"""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The fact that changed a prompt, and how soon its next version may go out."""
+
+    correlation_id: UUID | None
+    causation_id: UUID | None
+    min_interval: timedelta
+
+
+async def add_offer(conn: Connection, account_id: UUID, offer: PromptImage, cause: Cause) -> None:
+    """A pending offer for the account's prompt, which changes (one statement)."""
+    mark = _MARK_PROMPT.format(
+        grew="true", correlation="$8::uuid", causation="$9::uuid", interval="$10",
+        source="added",
+    )  # fmt: skip
     await conn.execute(
-        """
-        INSERT INTO prompt_offers (membership_id, account_id, image_id, image_name,
-            owner_account_id, owner_account_name, offered_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (membership_id) DO UPDATE SET image_name = EXCLUDED.image_name,
-            owner_account_name = EXCLUDED.owner_account_name, offered_at = EXCLUDED.offered_at
+        f"""
+        WITH added AS (
+            INSERT INTO prompt_offers (membership_id, account_id, image_id, image_name,
+                owner_account_id, owner_account_name, offered_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (membership_id) DO UPDATE SET image_name = EXCLUDED.image_name,
+                owner_account_name = EXCLUDED.owner_account_name,
+                offered_at = EXCLUDED.offered_at
+            RETURNING account_id
+        )
+        {mark}
         """,
         offer.membership_id,
         account_id,
@@ -88,15 +120,31 @@ async def add_offer(conn: Connection, account_id: UUID, offer: PromptImage) -> N
         offer.owner_account_id,
         offer.owner_account_name,
         offer.offered_at,
+        cause.correlation_id,
+        cause.causation_id,
+        cause.min_interval,
     )
 
 
-async def remove_offer(conn: Connection, membership_id: UUID) -> bool:
-    """The offer is answered or revoked; False if it was not pending here."""
-    removed = await conn.fetchval(
-        "DELETE FROM prompt_offers WHERE membership_id = $1 RETURNING true", membership_id
+async def remove_offer(conn: Connection, membership_id: UUID, cause: Cause) -> None:
+    """The offer is answered or revoked: it leaves its prompt, which changes (if it was
+    there at all), in one statement."""
+    mark = _MARK_PROMPT.format(
+        grew="false", correlation="$2::uuid", causation="$3::uuid", interval="$4",
+        source="removed",
+    )  # fmt: skip
+    await conn.execute(
+        f"""
+        WITH removed AS (
+            DELETE FROM prompt_offers WHERE membership_id = $1 RETURNING account_id
+        )
+        {mark}
+        """,
+        membership_id,
+        cause.correlation_id,
+        cause.causation_id,
+        cause.min_interval,
     )
-    return bool(removed)
 
 
 async def pending(conn: Connection, account_id: UUID, limit: int) -> Pending:
@@ -132,35 +180,6 @@ class PromptChange:
     grew: bool
     correlation_id: UUID | None
     causation_id: UUID | None
-
-
-async def prompt_changed(
-    conn: Connection,
-    account_id: UUID,
-    *,
-    grew: bool,
-    min_interval: timedelta,
-    correlation_id: UUID | None,
-    causation_id: UUID | None,
-) -> None:
-    """Mark the account's prompt for a new version: due now, or ``min_interval`` after the
-    last one; a prompt already waiting keeps its time (however many changes come)."""
-    await conn.execute(
-        """
-        INSERT INTO prompts (account_id, changed, grew, due_at, correlation_id, causation_id)
-        VALUES ($1, true, $2, now(), $3, $4)
-        ON CONFLICT (account_id) DO UPDATE SET
-            due_at = CASE WHEN prompts.changed THEN prompts.due_at
-                ELSE greatest(now(), prompts.published_at + $5::interval) END,
-            changed = true, grew = prompts.grew OR EXCLUDED.grew,
-            correlation_id = EXCLUDED.correlation_id, causation_id = EXCLUDED.causation_id
-        """,
-        account_id,
-        grew,
-        correlation_id,
-        causation_id,
-        min_interval,
-    )
 
 
 async def take_due_prompts(conn: Connection, limit: int) -> list[PromptChange]:
