@@ -21,9 +21,19 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         server_settings={"search_path": schema, "application_name": f"ims-{schema}"},
+        # asyncpg's default reset runs a query (RESET ALL, UNLISTEN *, ...) every time a
+        # connection goes back: a round trip in every unit of work. IMS sets no session
+        # state (search_path is a startup setting, advisory locks are per transaction, and
+        # listeners are removed before release); the client-side reset, which rolls back
+        # an open transaction, still runs.
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """Nothing to reset on the server (see create_pool)."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
