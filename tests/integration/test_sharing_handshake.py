@@ -4,11 +4,13 @@ per recipient from the notifier, the shared tab and the launch check from the ca
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from schemas.envelope import Envelope
 from schemas.events import ShareOffered, ShareRevoked, membership_id
 from tests.harness import Bus, ServiceProcess, body, eventually
 from tests.infra import TestStack
@@ -129,17 +131,24 @@ async def test_a_revocation_that_arrives_before_its_offer_leaves_no_prompt(
                      revoked_at=now),
         subject=member, tenant=owner.account_id, sequence=2, source="/ims/sharing",
     )  # fmt: skip
+
+    def handled(*events: Envelope[Any]) -> Callable[[], Awaitable[bool]]:
+        async def probe() -> bool:
+            sql = "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])"
+            ids = [e.id for e in events]
+            return bool(await fetch_value(stack, "notifier", sql, ids) == len(ids))
+
+        return probe
+
+    # The two topics are read independently: the revocation is handled first for sure.
+    await eventually(handled(revoked))
     offered = await bus.send(
         ShareOffered(**parties, offered_at=now),
         subject=member, tenant=owner.account_id, sequence=1, source="/ims/sharing",
     )  # fmt: skip
-
-    async def both_handled() -> bool:
-        sql = "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])"
-        return bool(await fetch_value(stack, "notifier", sql, [revoked.id, offered.id]) == 2)
-
-    await eventually(both_handled)
+    await eventually(handled(offered))
     assert prompt(notifier, erin) is None
     assert erin.call(notifier, "GET", "/v1/notices").json() == []
     pending = "SELECT count(*) FROM prompts WHERE account_id = $1"
     assert await fetch_value(stack, "notifier", pending, erin.account_id) == 0
+    assert await bus.read("SharePromptUpdated", lambda rs: True, key=str(erin.account_id)) == []
