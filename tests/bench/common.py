@@ -1,0 +1,149 @@
+"""What the benchmarks share: a stack of their own (Kafka, PostgreSQL, the services as real
+processes, exactly as in the integration tests), accounts and images announced as IAM, the
+catalog and capture announce them, percentiles, and the machine they ran on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from schemas.events import AccountChanged, ImageReady, ImageSource
+from tests.harness import Bus, ServiceProcess, service_process, token_for
+from tests.infra import TestStack, open_test_stack
+from tests.integration import facts
+from tests.integration.sharing_kit import Tenant
+
+
+@dataclass(frozen=True)
+class Bench:
+    stack: TestStack
+    secret: str
+    services: dict[str, ServiceProcess]
+
+    def bus(self) -> Bus:
+        return Bus(self.stack.kafka_bootstrap, self.stack.topic_prefix)
+
+    async def count(self, service: str, sql: str, *args: object) -> int:
+        conn = await asyncpg.connect(
+            self.stack.dsns[service], server_settings={"search_path": service}
+        )
+        try:
+            return int(await conn.fetchval(sql, *args))
+        finally:
+            await conn.close()
+
+    async def until(self, service: str, sql: str, want: int, *args: object) -> None:
+        """Wait until ``sql`` counts ``want`` in the service's schema."""
+        while True:
+            if await self.count(service, sql, *args) >= want:
+                return
+            await asyncio.sleep(0.2)
+
+
+@contextmanager
+def bench_stack(services: Sequence[str]) -> Iterator[Bench]:
+    """Kafka and PostgreSQL (local processes unless IMS_TEST_* name others) and the given
+    services, migrated and healthy; all gone afterwards."""
+    with ExitStack() as exit_stack:
+        tmp = Path(tempfile.mkdtemp(prefix="ims-bench-"))
+        exit_stack.callback(shutil.rmtree, tmp, True)
+        stack = open_test_stack(exit_stack, tmp, dict(os.environ))
+        secret = secrets.token_hex(32)
+        processes = {name: service_process(stack, name, auth_secret=secret) for name in services}
+        for process in processes.values():
+            process.migrate()
+            exit_stack.callback(process.stop)
+            process.start()
+        for process in processes.values():
+            process.wait_healthy()
+        yield Bench(stack, secret, processes)
+
+
+async def announce_accounts(bus: Bus, secret: str, count: int, prefix: str) -> list[Tenant]:
+    tenants = []
+    for i in range(count):
+        account_id, name = uuid4(), f"{prefix}-{i:05d}"
+        await bus.send(
+            AccountChanged(account_id=account_id, name=name),
+            subject=account_id, tenant=account_id, source="/iam",
+        )  # fmt: skip
+        tenants.append(Tenant(account_id, name, token_for(secret, account_id, name)))
+    return tenants
+
+
+async def announce_images(bench: Bench, bus: Bus, owner: UUID, count: int) -> list[UUID]:
+    """Private images as the console (CaptureRequested) and capture (ImageReady, sequence 2,
+    once the catalog registered them) announce them: `normal` in catalog and sharing."""
+    images = [uuid4() for _ in range(count)]
+    for i, image_id in enumerate(images):
+        await bus.send(
+            facts.capture(owner, uuid4(), image_id, f"bench-{i}"),
+            subject=image_id, tenant=owner, source="/console",
+        )  # fmt: skip
+    # Capture reports only on what the catalog accepted: ImageReady must not overtake it.
+    sql = "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])"
+    await bench.until("catalog", sql, count, images)
+    for i, image_id in enumerate(images):
+        await bus.send(
+            ImageReady(
+                image_id=image_id, account_id=owner, name=f"bench-{i}",
+                source=ImageSource(host_id=uuid4(), host_name="ecs-bench"), os=facts.UBUNTU,
+                system_disk_gb=40, min_memory_mb=1024, disk_format="raw", size_bytes=4096,
+                virtual_size_bytes=40 * 1024**3, checksum_sha256="0" * 64,
+                location=f"/images/{image_id}.raw", finished_at=datetime.now(UTC),
+            ),
+            subject=image_id, tenant=owner, sequence=2, source="/ims/capture",
+        )  # fmt: skip
+    return images
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary(latencies_s: Sequence[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in latencies_s]
+    return {
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+        "max_ms": round(max(ms), 1) if ms else float("nan"),
+        "mean_ms": round(statistics.fmean(ms), 1) if ms else float("nan"),
+    }
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average": tuple(round(v, 2) for v in os.getloadavg()),
+        "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
