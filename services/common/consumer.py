@@ -17,13 +17,18 @@ move on (the offset is committed after the database commit). Outcomes:
 
 :meth:`EventProcessor.process` never raises (except on cancellation): faust acknowledges a
 record whose agent raised, which would silently lose it.
+
+:meth:`EventProcessor.process_many` handles the records faust buffered in one transaction
+(one commit instead of one a record); if anything in it fails, it is rolled back and each
+record goes through :meth:`process` on its own, with all of the above.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -37,7 +42,12 @@ from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.codec import InvalidEvent, decode
 from services.common.failpoints import failpoint
 from services.common.failures import Rejected, is_bad_data, is_transient
-from services.common.metrics import EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_HANDLED
+from services.common.metrics import (
+    BATCH_SIZE,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DUPLICATE,
+    EVENTS_HANDLED,
+)
 from services.common.retry import retry_forever
 from services.common.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -109,6 +119,50 @@ class EventProcessor:
             partition=record.partition,
             offset=record.offset,
         )
+
+    async def process_many(self, records: Sequence[Record]) -> list[Outcome]:
+        """Handle records in order, in one transaction when every one of them goes through;
+        otherwise (a bad record, a refusal, an outage) one by one. Never raises either."""
+        BATCH_SIZE.labels(self._consumer).observe(len(records))
+        if len(records) > 1:
+            try:
+                return await self._process_together(records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # each record again, on its own: retries, dead letters
+                _log.info("consumer.batch_split", consumer=self._consumer, error=repr(exc))
+        return [await self.process(record) for record in records]
+
+    async def _process_together(self, records: Sequence[Record]) -> list[Outcome]:
+        work = []
+        for record in records:
+            envelope = decode(record.value)  # InvalidEvent: dead-lettered one by one
+            handler = self._handlers.get(type(envelope.data))
+            if handler is None:
+                raise InvalidEvent(f"{envelope.type} is not expected by {self._consumer}")
+            work.append((record, envelope, handler))
+        outcomes: list[Outcome] = []
+        async with self._uow_factory.transaction() as conn:
+            claims = [(e.id, r.topic, r.partition, r.offset) for r, e, _ in work]
+            new = await self._uow_factory.within(conn).claim_many(self._consumer, claims)
+            for _, envelope, handler in work:
+                if envelope.id not in new:  # handled before, or earlier in this batch
+                    outcomes.append(Outcome.DUPLICATE)
+                    continue
+                new.discard(envelope.id)
+                uow = self._uow_factory.within(
+                    conn, correlation_id=envelope.correlationid or envelope.id,
+                    causation_id=envelope.id,
+                )  # fmt: skip
+                await handler(uow, envelope)
+                outcomes.append(Outcome.HANDLED)
+        for (_, envelope, _), outcome in zip(work, outcomes, strict=True):
+            if outcome is Outcome.HANDLED:
+                EVENTS_HANDLED.labels(self._consumer, envelope.type).inc()
+            else:
+                EVENTS_DUPLICATE.labels(self._consumer).inc()
+        failpoint("consumer.after_commit")
+        return outcomes
 
     async def _process_once(self, record: Record, *, give_up: bool) -> Outcome:
         try:

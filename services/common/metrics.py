@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_HANDLED = Counter(
     "ims_events_handled_total", "Events whose effect was committed", ["consumer", "type"]
@@ -20,3 +20,9 @@ RETRIES = Counter(
 )
 OUTBOX_SENT = Counter("ims_outbox_sent_total", "Outbox events acknowledged by Kafka", ["service"])
 OUTBOX_PENDING = Gauge("ims_outbox_pending", "Outbox events not yet sent", ["service"])
+BATCH_SIZE = Histogram(
+    "ims_consumer_batch_records",
+    "Records a consumer handled together in one transaction",
+    ["consumer"],
+    buckets=(1, 2, 5, 10, 20, 50, 100),
+)

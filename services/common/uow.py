@@ -31,12 +31,15 @@ class EventTooLarge(Rejected):
 
 @dataclass(frozen=True)
 class Emission:
-    """One event to queue, as the next version of its aggregate."""
+    """One event to queue, as the next version of its aggregate; its cause, when it is not
+    the unit of work's."""
 
     data: Event
     aggregate_type: str
     aggregate_id: str
     tenant: str
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
 
 
 class UnitOfWork:
@@ -78,6 +81,26 @@ class UnitOfWork:
             offset,
         )
         return bool(inserted)
+
+    async def claim_many(
+        self, consumer: str, claims: Sequence[tuple[UUID, str, int, int]]
+    ) -> set[UUID]:
+        """Record that ``consumer`` handles each (event id, topic, partition, offset), in one
+        statement; the ids it had not handled yet."""
+        rows = await self.conn.fetch(
+            """
+            INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+            SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+            ON CONFLICT (consumer, event_id) DO NOTHING
+            RETURNING event_id
+            """,
+            consumer,
+            [c[0] for c in claims],
+            [c[1] for c in claims],
+            [c[2] for c in claims],
+            [c[3] for c in claims],
+        )
+        return {row["event_id"] for row in rows}
 
     async def apply_version(self, aggregate_type: str, aggregate_id: str, sequence: int) -> bool:
         """Advance the aggregate to ``sequence``; False when the fact is stale (not newer).
@@ -143,11 +166,7 @@ class UnitOfWork:
         keys = [(e.aggregate_type, e.aggregate_id) for e in emissions]
         if len(set(keys)) != len(keys):
             # One statement cannot advance a line twice: one at a time keeps each order.
-            return [
-                await self.emit(e.data, aggregate_type=e.aggregate_type,
-                                aggregate_id=e.aggregate_id, tenant=e.tenant)
-                for e in emissions
-            ]  # fmt: skip
+            return [envelope for e in emissions for envelope in await self.emit_many([e])]
         if not emissions:
             return []
         rows = await self.conn.fetch(
@@ -172,8 +191,8 @@ class UnitOfWork:
                 subject=emission.aggregate_id,
                 tenant=emission.tenant,
                 sequence=versions[key],
-                correlation_id=self._correlation_id,
-                causation_id=self._causation_id,
+                correlation_id=emission.correlation_id or self._correlation_id,
+                causation_id=emission.causation_id or self._causation_id,
             )
             payload = encode(envelope)
             if len(payload) > MAX_EVENT_BYTES:
@@ -210,11 +229,28 @@ class UnitOfWorkFactory:
         self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
     ) -> AsyncIterator[UnitOfWork]:
         """Open a transaction; it commits when the block ends and rolls back if it raises."""
+        async with self.transaction() as conn:
+            yield self.within(conn, correlation_id=correlation_id, causation_id=causation_id)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A transaction for several units of work that commit together (see ``within``)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            yield UnitOfWork(
-                conn,
-                self.source,
-                topic_prefix=self.topic_prefix,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
+            yield conn
+
+    def within(
+        self,
+        conn: Connection,
+        *,
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+    ) -> UnitOfWork:
+        """A unit of work inside a transaction opened by ``transaction``: its events carry
+        their own cause, and commit (or roll back) with everything else in it."""
+        return UnitOfWork(
+            conn,
+            self.source,
+            topic_prefix=self.topic_prefix,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
