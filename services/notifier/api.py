@@ -115,7 +115,9 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
         reject-all / details; no prompt when nothing is pending."""
         chosen = lang or language
         async with pool.acquire() as conn:
-            pending = await store.pending(conn, tenant.account_id, PROMPT_IMAGES_MAX)
+            pending = (await store.pending(conn, [tenant.account_id], PROMPT_IMAGES_MAX))[
+                tenant.account_id
+            ]
         if not pending.count:
             return Prompts(prompts=[])
         version = prompts.version(tenant.account_id, pending, utc_now())

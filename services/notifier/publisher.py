@@ -18,7 +18,7 @@ import contextlib
 from schemas.envelope import utc_now
 from schemas.events import NOTICES, PROMPT_IMAGES_MAX
 from services.common.retry import retry_forever
-from services.common.uow import UnitOfWork, UnitOfWorkFactory
+from services.common.uow import Emission, UnitOfWorkFactory
 from services.notifier import prompts, store
 from services.notifier.domain import NoticeText
 
@@ -62,38 +62,38 @@ async def _until_due(uow_factory: UnitOfWorkFactory, poll_interval: float) -> fl
 
 
 async def publish_once(uow_factory: UnitOfWorkFactory) -> int:
-    """Publish one batch of due prompts; returns how many it took."""
+    """Publish one batch of due prompts (a handful of statements for up to ``BATCH``);
+    returns how many it took."""
     async with uow_factory.unit_of_work() as uow:
         changes = await store.take_due_prompts(uow.conn, BATCH)
-        shown = await store.has_prompt_notice(uow.conn, [c.account_id for c in changes])
+        accounts = [c.account_id for c in changes]
+        shown = await store.has_prompt_notice(uow.conn, accounts)
+        pending = await store.pending(uow.conn, accounts, PROMPT_IMAGES_MAX)
         now = utc_now()
+        emissions, notices, resolved = [], [], []
         for change in changes:
-            account = change.account_id
-            pending = await store.pending(uow.conn, account, PROMPT_IMAGES_MAX)
-            if not pending.count and account not in shown:
+            account, listed = change.account_id, pending[change.account_id]
+            if not listed.count and account not in shown:
                 continue  # offered and gone before it was ever shown: nothing to resolve
-            version = prompts.version(account, pending, now)
+            version = prompts.version(account, listed, now)
             # Traced to the last fact that changed the prompt.
-            traced = UnitOfWork(
-                uow.conn,
-                uow_factory.source,
-                topic_prefix=uow_factory.topic_prefix,
-                correlation_id=change.correlation_id,
-                causation_id=change.causation_id,
-            )
-            await traced.emit(
-                version, aggregate_type=NOTICES, aggregate_id=str(account), tenant=str(account)
-            )
-            if not pending.count:
-                await store.delete_prompt_notice(uow.conn, account)  # resolved itself
+            emissions.append(
+                Emission(version, NOTICES, str(account), str(account),
+                         change.correlation_id, change.causation_id)
+            )  # fmt: skip
+            if not listed.count:
+                resolved.append(account)  # it resolved itself: it leaves the inbox
                 continue
-            await store.save_prompt_notice(
-                uow.conn,
-                version.prompt_id,
-                account,
-                NoticeText(prompts.KIND, version.text_zh, version.text_en),
-                version.model_dump(mode="json", include={"pending_count", "images", "actions"}),
-                unread=change.grew,
-                at=now,
+            notices.append(
+                store.PromptNotice(
+                    version.prompt_id,
+                    account,
+                    NoticeText(prompts.KIND, version.text_zh, version.text_en),
+                    version.model_dump(mode="json", include={"pending_count", "images", "actions"}),
+                    unread=change.grew,
+                )
             )
+        await uow.emit_many(emissions)
+        await store.save_prompt_notices(uow.conn, notices, now)
+        await store.delete_prompt_notices(uow.conn, resolved)
     return len(changes)

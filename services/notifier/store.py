@@ -147,28 +147,34 @@ async def remove_offer(conn: Connection, membership_id: UUID, cause: Cause) -> N
     )
 
 
-async def pending(conn: Connection, account_id: UUID, limit: int) -> Pending:
-    """The newest ``limit`` pending offers of the account, and how many there are."""
+async def pending(conn: Connection, account_ids: Sequence[UUID], limit: int) -> dict[UUID, Pending]:
+    """Each account's newest ``limit`` pending offers, and how many it has (one query)."""
     rows = await conn.fetch(
         """
-        SELECT *, count(*) OVER () AS total FROM prompt_offers WHERE account_id = $1
-        ORDER BY offered_at DESC, membership_id DESC LIMIT $2
+        SELECT * FROM (
+            SELECT *, count(*) OVER (PARTITION BY account_id) AS total,
+                row_number() OVER (PARTITION BY account_id
+                                   ORDER BY offered_at DESC, membership_id DESC) AS n
+            FROM prompt_offers WHERE account_id = ANY($1::uuid[])
+        ) listed WHERE n <= $2 ORDER BY account_id, n
         """,
-        account_id,
+        list(account_ids),
         limit,
     )
-    images = [
-        PromptImage(
-            membership_id=r["membership_id"],
-            image_id=r["image_id"],
-            name=r["image_name"],
-            owner_account_id=r["owner_account_id"],
-            owner_account_name=r["owner_account_name"],
-            offered_at=r["offered_at"],
+    found = {account: Pending([], 0) for account in account_ids}
+    for row in rows:
+        found[row["account_id"]].images.append(
+            PromptImage(
+                membership_id=row["membership_id"],
+                image_id=row["image_id"],
+                name=row["image_name"],
+                owner_account_id=row["owner_account_id"],
+                owner_account_name=row["owner_account_name"],
+                offered_at=row["offered_at"],
+            )
         )
-        for r in rows
-    ]
-    return Pending(images, rows[0]["total"] if rows else 0)
+        found[row["account_id"]] = Pending(found[row["account_id"]].images, row["total"])
+    return found
 
 
 # --- prompts to publish ------------------------------------------------------------------
@@ -204,47 +210,55 @@ async def next_due(conn: Connection) -> datetime | None:
     return due
 
 
-async def save_prompt_notice(
-    conn: Connection,
-    notice_id: UUID,
-    account_id: UUID,
-    text: NoticeText,
-    body: dict[str, Any],
-    *,
-    unread: bool,
-    at: datetime,
-) -> None:
+@dataclass(frozen=True)
+class PromptNotice:
     """The account's one prompt notice, as of its newest version; ``unread`` when new
     offers arrived (the recipient has something new to read)."""
+
+    notice_id: UUID
+    account_id: UUID
+    text: NoticeText
+    body: dict[str, Any]
+    unread: bool
+
+
+async def save_prompt_notices(
+    conn: Connection, notices: Sequence[PromptNotice], at: datetime
+) -> None:
+    if not notices:
+        return
     await conn.execute(
         """
         INSERT INTO notices (notice_id, account_id, image_id, kind, text_zh, text_en, body,
             created_at, updated_at)
-        VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $7)
+        SELECT n.notice_id, n.account_id, NULL, $6, n.text_zh, n.text_en, n.body, $7, $7
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
+            AS n(notice_id, account_id, text_zh, text_en, body)
         ON CONFLICT (account_id) WHERE kind = 'share_prompt' DO UPDATE SET
             text_zh = EXCLUDED.text_zh, text_en = EXCLUDED.text_en, body = EXCLUDED.body,
             updated_at = EXCLUDED.updated_at,
-            read_at = CASE WHEN $8 THEN NULL ELSE notices.read_at END
+            read_at = CASE WHEN EXCLUDED.account_id = ANY($8::uuid[]) THEN NULL
+                ELSE notices.read_at END
         """,
-        notice_id,
-        account_id,
+        [n.notice_id for n in notices],
+        [n.account_id for n in notices],
+        [n.text.zh for n in notices],
+        [n.text.en for n in notices],
+        [n.body for n in notices],
         PROMPT_KIND,
-        text.zh,
-        text.en,
-        body,
         at,
-        unread,
+        [n.account_id for n in notices if n.unread],
     )
 
 
-async def delete_prompt_notice(conn: Connection, account_id: UUID) -> bool:
-    """The prompt resolved itself: it leaves the inbox. False if it was not there."""
-    deleted = await conn.fetchval(
-        "DELETE FROM notices WHERE account_id = $1 AND kind = $2 RETURNING true",
-        account_id,
-        PROMPT_KIND,
-    )
-    return bool(deleted)
+async def delete_prompt_notices(conn: Connection, account_ids: Sequence[UUID]) -> None:
+    """Resolved prompts leave the inbox."""
+    if account_ids:
+        await conn.execute(
+            "DELETE FROM notices WHERE account_id = ANY($1::uuid[]) AND kind = $2",
+            list(account_ids),
+            PROMPT_KIND,
+        )
 
 
 async def has_prompt_notice(conn: Connection, account_ids: Sequence[UUID]) -> set[UUID]:
