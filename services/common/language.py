@@ -57,8 +57,9 @@ def _quality(params: str) -> float:
     return 1.0
 
 
-def request_language(request: Request) -> Language:
-    """FastAPI dependency: the language of the request's ``Accept-Language``."""
+async def request_language(request: Request) -> Language:
+    """FastAPI dependency: the language of the request's ``Accept-Language`` (a coroutine,
+    so FastAPI does not hand it to a worker thread)."""
     return negotiate(request.headers.get("accept-language"))
 
 
