@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from aiokafka import ConsumerRecord
+
 from schemas.envelope import Envelope
-from schemas.events import ShareOffered, ShareRevoked, membership_id
+from schemas.events import ShareAccepted, ShareOffered, ShareRevoked, membership_id
 from tests.harness import Bus, ServiceProcess, body, eventually
 from tests.infra import TestStack
 from tests.integration.sharing_kit import (
@@ -152,3 +154,49 @@ async def test_a_revocation_that_arrives_before_its_offer_leaves_no_prompt(
     pending = "SELECT count(*) FROM prompts WHERE account_id = $1"
     assert await fetch_value(stack, "notifier", pending, erin.account_id) == 0
     assert await bus.read("SharePromptUpdated", lambda rs: True, key=str(erin.account_id)) == []
+
+
+async def test_forged_membership_facts_are_dead_lettered_by_catalog_and_notifier(
+    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, auth_secret: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Only the owner offers and revokes, only the member answers, each fact keyed by its
+    membership; the catalog also knows whose image it is."""
+    catalog = system["catalog"]
+    alice, bob, mallory = [await new_account(bus, auth_secret) for _ in range(3)]
+    image_id = await captured_image(bus, catalog, alice, tmp_path, "target")
+    member = membership_id(image_id, bob.account_id)
+    now = datetime.now(UTC)
+
+    def parties(owner: Any) -> dict[str, Any]:
+        return {
+            "membership_id": member, "image_id": image_id, "image_name": "target",
+            "owner_account_id": owner.account_id, "owner_account_name": owner.name,
+            "member_account_id": bob.account_id, "member_account_name": bob.name,
+        }  # fmt: skip
+
+    forged = [
+        # alice "accepts" for bob.
+        await bus.send(ShareAccepted(**parties(alice), accepted_at=now),
+                       subject=member, tenant=alice.account_id, sequence=5),
+        # Keyed by another membership than the one it names.
+        await bus.send(ShareOffered(**parties(alice), offered_at=now),
+                       subject=uuid4(), tenant=alice.account_id, sequence=6),
+        # mallory offers alice's image, in his own name.
+        await bus.send(ShareOffered(**parties(mallory), offered_at=now),
+                       subject=member, tenant=mallory.account_id, sequence=7),
+    ]  # fmt: skip
+    ids = {str(f.id) for f in forged}
+
+    def parked(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        found = {(body(r)["data"].get("event_id"), body(r)["data"]["consumer"]) for r in records}
+        wanted = {(i, f"{stack.topic_prefix}ims-catalog") for i in ids}
+        wanted |= {(str(f.id), f"{stack.topic_prefix}ims-notifier") for f in forged[:2]}
+        return wanted <= found
+
+    await bus.read("DeadLetter", parked)
+    # The notifier has no copy of who owns an image: mallory's offer in his own name is
+    # refused by the catalog (which knows alice owns it) and never stated by sharing.
+    assert shared_tab(catalog, bob) == set()
+    assert reasons(launch_check(catalog, bob, image_id)) == ["image_not_found"]
+    assert bob.call(catalog, "GET", f"/v1/images/{image_id}").status_code == 404

@@ -15,9 +15,16 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from aiokafka import ConsumerRecord
 
-from schemas.events import PLATFORM_TENANT, Project, PublicImageAdded
-from tests.harness import Bus, ServiceProcess, eventually, service_process
+from schemas.events import (
+    PLATFORM_TENANT,
+    ImageDeleted,
+    Project,
+    PublicImageAdded,
+    membership_id,
+)
+from tests.harness import Bus, ServiceProcess, body, eventually, service_process
 from tests.infra import TestStack
 from tests.integration import facts
 from tests.integration.conftest import own_deployment
@@ -176,3 +183,79 @@ async def test_the_129th_account_is_refused(
     listed = alice.call(sharing, "GET", members_path(image_id)).json()
     assert (listed["count"], listed["remaining"]) == (128, 0)
     assert listed["summary"] == "已有租户128个，还可以添加0个"
+
+
+async def test_a_closed_account_loses_its_offers_and_the_owner_its_tenant(
+    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, auth_secret: str
+) -> None:
+    own, sharing = sharing_only
+    alice, bob = await new_account(own_bus, auth_secret), await new_account(own_bus, auth_secret)
+    image_id, _ = await announced_image(own_bus, alice.account_id)
+    await known(sharing, alice, image_id)
+    await sharing_knows(own, [bob])
+    offer = alice.call(sharing, "POST", members_path(image_id),
+                       json={"accounts": [{"name": bob.name}]})  # fmt: skip
+    assert outcomes(offer) == [("offered", None)]
+
+    # IAM closes bob's account: no one asks him, his offer ends.
+    await new_account(own_bus, auth_secret, bob.name, status="closed", sequence=2,
+                      account_id=bob.account_id)  # fmt: skip
+
+    def no_tenants() -> bool:
+        return bool(alice.call(sharing, "GET", members_path(image_id)).json()["count"] == 0)
+
+    await eventually(no_tenants)
+    member = str(membership_id(image_id, bob.account_id))
+    revoked = await own_bus.read("ShareRevoked", lambda rs: len(rs) >= 1, key=member)
+    assert [body(r)["data"]["cause"] for r in revoked] == ["account_closed"]
+    assert body(revoked[0])["tenant"] == str(alice.account_id)
+    assert body(revoked[0])["sequence"] == 2  # the membership's own line: offered 1, ended 2
+    again = alice.call(sharing, "POST", members_path(image_id),
+                       json={"accounts": [{"name": bob.name}]})  # fmt: skip
+    assert outcomes(again) == [("refused", "account_not_found")]
+
+
+async def test_facts_about_someone_elses_image_are_dead_lettered(
+    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, auth_secret: str
+) -> None:
+    """Sharing trusts no fact blindly: an image fact in another account's name, or about
+    another owner's image, or a public-image fact not from the platform, is parked."""
+    own, sharing = sharing_only
+    alice, mallory = (
+        await new_account(own_bus, auth_secret),
+        await new_account(own_bus, auth_secret),
+    )
+    image_id, last = await announced_image(own_bus, alice.account_id)
+    await known(sharing, alice, image_id)
+    now = datetime.now(UTC)
+    forged = [
+        # mallory deletes alice's image in his own name ...
+        await own_bus.send(
+            ImageDeleted(image_id=image_id, account_id=mallory.account_id, deleted_at=now),
+            subject=image_id, tenant=mallory.account_id, sequence=last + 1,
+        ),
+        # ... or names alice in the body while stating it himself ...
+        await own_bus.send(
+            ImageDeleted(image_id=image_id, account_id=alice.account_id, deleted_at=now),
+            subject=image_id, tenant=mallory.account_id, sequence=last + 2,
+        ),
+        # ... or claims it is a public image.
+        await own_bus.send(
+            PublicImageAdded(image_id=image_id, name="mine now", os=facts.UBUNTU,
+                             system_disk_gb=40, min_memory_mb=1024, added_at=now),
+            subject=image_id, tenant=PLATFORM_TENANT, sequence=last + 3,  # type: ignore[arg-type]
+        ),
+    ]  # fmt: skip
+    ids = {str(f.id) for f in forged}
+
+    def parked(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        return ids <= {body(r)["data"].get("event_id") for r in records}
+
+    letters = [
+        body(r)["data"] for r in await own_bus.read("DeadLetter", parked)
+        if body(r)["data"].get("event_id") in ids
+    ]  # fmt: skip
+    assert {letter["error_type"] for letter in letters} == {"Rejected"}
+    assert {letter["consumer"] for letter in letters} == {f"{own.topic_prefix}ims-sharing"}
+    # Nothing changed: the image is alice's, normal and shareable.
+    assert alice.call(sharing, "GET", members_path(image_id)).status_code == 200
