@@ -73,7 +73,13 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
-        return problem(422, "Invalid request", "The request does not match the API.", errors=errors)
+        return problem(
+            422,
+            "Invalid request",
+            "The request does not match the API.",
+            code="invalid_request",
+            errors=errors,
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

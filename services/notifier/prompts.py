@@ -76,7 +76,7 @@ def text(pending: Pending) -> Text:
     return Text(
         f"{who_zh}向您共享了{count}个镜像：{what_zh}，是否接受镜像？",
         f"{who_en} shared {count} image{'s' if count > 1 else ''} with you: {what_en}. "
-        "Accept them?",
+        f"Accept {'them' if count > 1 else 'it'}?",
     )
 
 
