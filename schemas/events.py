@@ -42,6 +42,7 @@ IMAGE = "image"
 HOST = "host"
 ACCOUNT = "account"
 NOTICES = "notices"  # an account's notices (notifier), not the consumers' dedup inbox
+STORAGE_USAGE = "storage_usage"  # an account's stored image bytes (catalog, C9), key account id
 
 # --- parts -----------------------------------------------------------------------------
 
@@ -211,6 +212,56 @@ class CaptureFailed(Event):
 
 
 # --- catalog ----------------------------------------------------------------------------
+
+
+class CaptureRefused(Event):
+    """The catalog refused a capture request before any capture started: the image is
+    ``failed`` in the catalog and holds nothing. Today the only cause is the account's
+    private image quota (C6); the requester and the owner learn why from ``code`` and
+    ``reason``. A fact on the image's version line (sequence 1: nothing came before it)."""
+
+    NAME = "CaptureRefused"
+    DESCRIPTION = (
+        "The catalog refused a capture request (C6: over the account's private image "
+        "quota); the image is failed and nothing was captured."
+    )
+
+    image_id: UUID
+    account_id: UUID
+    host_id: UUID
+    name: str
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Why, for programs: quota_exceeded (the account has as many creating "
+        "and normal private images as its quota allows). An open set: a reader treats a "
+        "code it does not know as a refusal all the same",
+    )
+    reason: str = Field(description="Why, for people (zh-CN, the console's words)")
+    reason_en: str = Field(default="", description="The same in English")
+    quota_limit: int | None = Field(default=None, ge=0, description="For quota_exceeded")
+    quota_used: int | None = Field(default=None, ge=0, description="For quota_exceeded")
+    refused_at: AwareDatetime
+
+
+class StorageUsageChanged(Event):
+    """An account's stored image bytes changed (C9): the new totals, for billing.
+
+    Keyed by the account id, on a version line of its own (``STORAGE_USAGE``): a reader
+    keeps the figures of the highest ``sequence`` it has seen and ignores older ones.
+    Stored means the image files of the account's ``normal`` private images: a capture
+    that finished adds its file, a deletion removes it, a failed capture stores nothing."""
+
+    NAME = "StorageUsageChanged"
+    DESCRIPTION = "An account's stored image bytes changed (C9): new totals, for billing."
+
+    account_id: UUID
+    stored_bytes: int = Field(ge=0, description="Bytes of all the account's stored images")
+    stored_images: int = Field(ge=0, description="How many images those bytes belong to")
+    image_id: UUID = Field(description="The image whose capture or deletion changed them")
+    delta_bytes: int = Field(description="stored_bytes minus the previous figure")
+    changed_at: AwareDatetime
+
+
 
 # The envelope ``tenant`` of facts about the platform's public images, which no account owns.
 PLATFORM_TENANT = "platform"
@@ -464,10 +515,12 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CaptureProgressed,
     ImageReady,
     CaptureFailed,
+    CaptureRefused,
     ImageUpdated,
     ImageDeleted,
     PublicImageAdded,
     PublicImageRetired,
+    StorageUsageChanged,
     ShareOffered,
     ShareAccepted,
     ShareRejected,

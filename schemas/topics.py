@@ -99,6 +99,13 @@ TOPICS: tuple[TopicSpec, ...] = (
         configs=_FACTS,
     ),
     TopicSpec(
+        "CaptureRefused",
+        "catalog",
+        "image id",
+        "The catalog refused a capture request (over quota); the image is failed.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
         "ImageUpdated",
         "catalog",
         "image id",
@@ -124,6 +131,13 @@ TOPICS: tuple[TopicSpec, ...] = (
         "catalog",
         "image id",
         "A public image was retired.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
+        "StorageUsageChanged",
+        "catalog",
+        "account id",
+        "An account's stored image bytes changed: new totals, for billing.",
         configs=_FACTS,
     ),
     TopicSpec(

@@ -1,10 +1,10 @@
 """The image store: where captured images are written, atomically and streaming.
 
-A capture is copied in fixed-size chunks (memory stays flat for any disk size) into a
-hidden file of its own in the store and fsynced: the image is *staged*. Only when the
-capture's outcome is being committed is the staged file renamed into place (*published*),
-so a reader never sees a half-written image, and a worker that lost its job never
-overwrites the image of the worker that took it over.
+A capture is copied in fixed-size chunks (memory stays flat for any disk size), no faster
+than the configured read rate, into a hidden file of its own in the store and fsynced: the
+image is *staged*. Only when the capture's outcome is being committed is the staged file
+renamed into place (*published*), so a reader never sees a half-written image, and a worker
+that lost its job never overwrites the image of the worker that took it over.
 (The walking skeleton copies the disk in its own format; conversion to qcow2 is K3.)
 """
 
@@ -21,6 +21,8 @@ from typing import BinaryIO
 from uuid import UUID, uuid4
 
 from schemas.events import DiskFormat, HostDisk
+from services.capture.pacing import ReadPacer
+from services.common.failpoints import failpoint
 
 CHUNK_BYTES = 4 * 1024 * 1024
 # Called after every chunk with (bytes copied, total bytes); it may raise to abort the copy.
@@ -48,9 +50,12 @@ class StagedImage:
 
 
 class ImageStore:
-    def __init__(self, root: Path, block_storage: Path) -> None:
+    def __init__(
+        self, root: Path, block_storage: Path, *, read_bytes_per_second: float = 0
+    ) -> None:
         self._root = root
         self._block_storage = block_storage.resolve()
+        self._read_rate = read_bytes_per_second  # 0: unlimited
 
     def path_of(self, image_id: UUID, disk_format: str) -> Path:
         return self._root / f"{image_id}.{disk_format}"
@@ -58,7 +63,8 @@ class ImageStore:
     async def stage(
         self, image_id: UUID, disk: HostDisk, on_progress: ProgressCallback
     ) -> StagedImage:
-        """Copy ``disk`` into a staged file, reporting progress after every chunk.
+        """Copy ``disk`` into a staged file, reporting progress after every chunk, reading
+        no faster than the store's read rate.
 
         Raises DiskUnreadable when the source is not a readable disk file in block storage;
         an OSError of the store itself (full, read-only) propagates as a transient failure.
@@ -75,7 +81,8 @@ class ImageStore:
             total = os.fstat(src.fileno()).st_size
             digest = hashlib.sha256()
             with staged.open("wb") as dst:
-                await _copy(src, dst, digest, total, on_progress)
+                pacer = ReadPacer(self._read_rate)
+                await _copy(src, dst, digest, total, on_progress, pacer)
                 await asyncio.to_thread(os.fsync, dst.fileno())
         except BaseException:
             staged.unlink(missing_ok=True)
@@ -102,8 +109,16 @@ class ImageStore:
         """Delete whatever is stored for ``image_id`` (a failed capture keeps nothing)."""
         for path in self._root.glob(f"{image_id}.*"):
             path.unlink(missing_ok=True)
+        self.remove_staged(image_id)
+
+    def remove_staged(self, image_id: UUID) -> int:
+        """Delete the staged (unpublished) copies of ``image_id``; how many there were.
+        The caller must know that no live capture is still writing one (see the worker)."""
+        removed = 0
         for path in self._root.glob(f".{image_id}.*.partial"):
             path.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def _source_file(self, path: str) -> Path:
         """The disk file, which must be a regular file inside block storage: an event can
@@ -126,6 +141,7 @@ async def _copy(
     digest: hashlib._Hash,
     total: int,
     on_progress: ProgressCallback,
+    pacer: ReadPacer,
 ) -> None:
     copied = 0
     while True:
@@ -138,4 +154,7 @@ async def _copy(
         digest.update(chunk)
         await asyncio.to_thread(dst.write, chunk)
         copied += len(chunk)
+        if copied < total:
+            failpoint("capture.mid_copy")  # killed with a staged file half written
         await on_progress(copied, total)
+        await pacer.after_read(len(chunk))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.capture.config import CaptureSettings
-from services.capture.handlers import HANDLERS
+from services.capture.handlers import build_handlers
 from services.capture.image_store import ImageStore
 from services.capture.worker import CaptureWorker
 from services.common.runtime import ServiceDefinition
@@ -13,7 +13,11 @@ NAME = "capture"
 
 
 def build(settings: CaptureSettings) -> ServiceDefinition:
-    images = ImageStore(settings.image_store, settings.block_storage)
+    images = ImageStore(
+        settings.image_store,
+        settings.block_storage,
+        read_bytes_per_second=settings.capture_read_mib_per_second * 1024 * 1024,
+    )
 
     async def run_worker(uow_factory: UnitOfWorkFactory) -> None:
         worker = CaptureWorker(
@@ -24,4 +28,5 @@ def build(settings: CaptureSettings) -> ServiceDefinition:
         )
         await worker.run()
 
-    return ServiceDefinition(name=NAME, handlers=HANDLERS, background=(run_worker,))
+    workers = (run_worker,) * settings.capture_jobs_per_process
+    return ServiceDefinition(name=NAME, handlers=build_handlers(images), background=workers)

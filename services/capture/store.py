@@ -43,6 +43,12 @@ async def get_host(conn: Connection, host_id: UUID) -> Host | None:
     return Host.from_row(row) if row else None
 
 
+async def lock_host(conn: Connection, host_id: UUID) -> Host | None:
+    """The host, share-locked until the transaction ends: a HostChanged for it waits."""
+    row = await conn.fetchrow("SELECT * FROM hosts WHERE host_id = $1 FOR SHARE", host_id)
+    return Host.from_row(row) if row else None
+
+
 @dataclass(frozen=True)
 class Job:
     image_id: UUID
@@ -171,3 +177,11 @@ async def finish_job(
         failure_reason,
     )
     return bool(finished)
+
+
+async def job_owner(conn: Connection, image_id: UUID) -> UUID | None:
+    """The account whose capture made the image (None if capture never had a job for it)."""
+    owner: UUID | None = await conn.fetchval(
+        "SELECT account_id FROM capture_jobs WHERE image_id = $1", image_id
+    )
+    return owner

@@ -2,10 +2,13 @@
 
 A job is claimed with a lease in this worker's name (``FOR UPDATE SKIP LOCKED``), so several
 capture processes share the queue, and a job whose worker died is taken again once its
-lease runs out. A heartbeat renews the lease while the disk is copied; a worker that finds
-its lease taken over stops, discards its copy and announces nothing. The copy is published
-(renamed into place) in the same transaction that records the outcome and queues the event
-announcing it, after checking under a row lock that the host did not change meanwhile (K2).
+lease runs out; the copy that worker left staged is then removed. A heartbeat renews the
+lease while the disk is copied; a worker that finds its lease taken over stops, discards
+its copy and announces nothing. A heartbeat that fails for another reason than a passing
+outage (a bug) stops the copy too, and the capture fails as it does on any other bug. The
+copy is published (renamed into place) in the same transaction that records the outcome
+and queues the event announcing it, after checking under a row lock that the host did not
+change meanwhile (K2).
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from uuid import uuid4
 import structlog
 
 from schemas.envelope import utc_now
-from schemas.events import IMAGE, CaptureFailed, CaptureProgressed, ImageReady, ImageSource
+from schemas.events import (
+    IMAGE,
+    CaptureFailed,
+    CaptureProgressed,
+    HostDisk,
+    ImageReady,
+    ImageSource,
+)
 from services.capture import store
 from services.capture.domain import (
     HOST_CHANGED,
@@ -28,6 +38,7 @@ from services.capture.domain import (
     refusal_for,
 )
 from services.capture.image_store import DiskUnreadable, ImageStore, StagedImage
+from services.common.companion import Companion
 from services.common.failpoints import failpoint
 from services.common.failures import is_transient
 from services.common.retry import retry_forever
@@ -69,12 +80,31 @@ class CaptureWorker:
             await retry_forever(self._run_once, component="capture-worker")
 
     async def _run_once(self) -> None:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire() as conn, conn.transaction():
             job = await store.claim_next_job(conn, self._owner, self._lease)
+            if job is not None and job.attempts > 1:
+                await self._remove_orphans(job)
         if job is None:
             await asyncio.sleep(self._poll)
         else:
             await _Capture(self, job).run()
+
+    async def _remove_orphans(self, job: store.Job) -> None:
+        """Delete what earlier attempts at ``job`` left staged (a worker killed mid-copy).
+
+        Safe, because it runs in the claim's transaction, under its row lock:
+        - a job is claimed again only once its previous worker's lease ran out, so that
+          worker is deemed dead, and the claim makes this worker the job's owner. A worker
+          publishes its copy only after finish_job found it still the owner (under the same
+          row lock), so a staged copy of an earlier attempt can never become the image. If
+          its worker does still live (frozen, cut off from the database), it finds its lease
+          lost and announces nothing; its open file going away does not disturb it;
+        - no other worker can claim the job before this transaction commits, so no staged
+          file removed here belongs to a worker that holds the lease.
+        """
+        removed = await asyncio.to_thread(self._images.remove_staged, job.image_id)
+        if removed:
+            _log.info("capture.orphans_removed", image_id=str(job.image_id), files=removed)
 
 
 class _Capture:
@@ -86,7 +116,6 @@ class _Capture:
         self._log = _log.bind(image_id=str(job.image_id), attempt=job.attempts)
         self._percent = 0
         self._reported_step = -1
-        self._lease_lost = False
 
     async def run(self) -> None:
         job = self._job
@@ -100,9 +129,8 @@ class _Capture:
             return
         assert host is not None
         self._log.info("capture.started", host_id=str(host.host_id))
-        heartbeat = asyncio.create_task(self._keep_lease())
         try:
-            staged = await self._w._images.stage(job.image_id, host.system_disk, self._progress)
+            staged = await self._stage(host.system_disk)
         except DiskUnreadable as exc:
             self._log.warning("capture.disk_unreadable", detail=str(exc))
             await self._fail(DISK_UNREADABLE)
@@ -113,16 +141,25 @@ class _Capture:
         except Exception as exc:
             if is_transient(exc):
                 raise  # the job stays leased to us, then to whoever takes it next
-            self._log.exception("capture.crashed")  # a bug: fail cleanly, not forever
+            # A bug, in the copy or in its heartbeat: fail cleanly, not forever.
+            self._log.exception("capture.crashed")
             await self._fail(Refusal("internal_error", f"内部错误（{type(exc).__name__}）。"))
             return
-        finally:
-            heartbeat.cancel()
-        if self._lease_lost:
-            self._w._images.discard(staged)
-            self._log.warning("capture.lease_lost")
-            return
         await self._complete(host, staged)
+
+    async def _stage(self, disk: HostDisk) -> StagedImage:
+        """Copy the disk while a heartbeat keeps the lease. The heartbeat's failure (the
+        lease taken over, or a bug) stops the copy and is raised here; whatever ends the
+        copy early leaves no staged file behind."""
+        staged: StagedImage | None = None
+        try:
+            async with Companion(self._keep_lease(), name="capture-heartbeat"):
+                staged = await self._w._images.stage(self._job.image_id, disk, self._progress)
+        except BaseException:
+            if staged is not None:  # the copy was done when its heartbeat failed
+                self._w._images.discard(staged)
+            raise
+        return staged
 
     async def _refuse_or_wait(self, refusal: Refusal) -> None:
         """Host facts travel on another topic and may lag the request: wait a little for
@@ -137,9 +174,15 @@ class _Capture:
 
     async def _keep_lease(self) -> None:
         """Renew the lease every third of its time for as long as the copy runs, fsync
-        included; note when another worker has taken the job over."""
+        included (it runs until the copy ends and cancels it); raise LeaseLost once another
+        worker has taken the job over.
+
+        A renewal that fails for a transient reason (the database unreachable for a
+        moment) is only logged: the copy goes on, and the next renewal tells whether the
+        lease survived the outage. Any other failure is a bug and ends the heartbeat, which
+        stops the copy (see _stage)."""
         job = self._job
-        while not self._lease_lost:
+        while True:
             await asyncio.sleep(self._w._lease / 3)
             try:
                 async with self._w._pool.acquire() as conn:
@@ -151,12 +194,11 @@ class _Capture:
                     raise
                 self._log.warning("capture.lease_renewal_failed", error=repr(exc))
                 continue
-            self._lease_lost = not renewed
+            if not renewed:
+                raise LeaseLost(str(job.image_id))
 
     async def _progress(self, copied: int, total: int) -> None:
         """Report every 10 %; stop the copy once the job is someone else's."""
-        if self._lease_lost:
-            raise LeaseLost(str(self._job.image_id))
         self._percent = copied * 100 // total if total else 100
         step = self._percent // 10
         if step == self._reported_step:
@@ -180,11 +222,9 @@ class _Capture:
     async def _complete(self, started: Host, staged: StagedImage) -> None:
         job = self._job
         async with self._w._uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
-            # FOR SHARE: a HostChanged for this host waits until this outcome is decided.
-            row = await uow.conn.fetchrow(
-                "SELECT * FROM hosts WHERE host_id = $1 FOR SHARE", job.host_id
-            )
-            if changed_during_capture(started, Host.from_row(row) if row else None):
+            # Locked: a HostChanged for this host waits until this outcome is decided.
+            now = await store.lock_host(uow.conn, job.host_id)
+            if changed_during_capture(started, now):
                 self._w._images.discard(staged)
                 await self._record_failure(uow, HOST_CHANGED)
                 return

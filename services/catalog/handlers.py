@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,11 +12,13 @@ from schemas.events import (
     CaptureAccepted,
     CaptureFailed,
     CaptureProgressed,
+    CaptureRefused,
     CaptureRequested,
     ImageReady,
 )
-from services.catalog import store
+from services.catalog import domain, store
 from services.catalog.membership_handlers import MEMBERSHIP_HANDLERS
+from services.catalog.usage import restate_stored
 from services.common.consumer import Handler
 from services.common.failures import Rejected
 from services.common.tenancy import require_tenant
@@ -23,12 +26,36 @@ from services.common.uow import UnitOfWork
 
 
 async def on_capture_requested(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    """Admit a capture request within the account's quota (C6), or refuse it.
+
+    The console's requests were registered by the API, their quota slot already taken:
+    they are only accepted here. Anyone else's take a slot now, under the account's lock,
+    so that the quota holds however many requests arrive at once, through any process.
+    """
     request: CaptureRequested = event.data
     require_tenant(event, request.account_id)
-    if not await store.insert_creating(uow.conn, request, event.time):
-        if await store.owner_of(uow.conn, request.image_id) != request.account_id:
+    image = await store.get_image(uow.conn, request.image_id)
+    if image is not None:
+        if image.owner_account_id != request.account_id:
             raise Rejected(f"image id {request.image_id} is taken by another image")
-        return  # the same image requested again: it already exists, one effect only
+        registered = await store.accept_registered(
+            uow.conn, request.image_id, request.account_id, event.time
+        )
+        if registered is not None:
+            await _accept(uow, request, registered.created_at)
+        return  # otherwise the same image requested again: one effect only
+    account = await store.lock_account(uow.conn, request.account_id)
+    used = await store.quota_used(uow.conn, request.account_id)
+    try:
+        domain.quota_of(account.private_image_quota, used).admit_one()
+    except domain.Refusal as refusal:
+        await _refuse(uow, request, refusal, event.time)
+        return
+    if await store.insert_creating(uow.conn, request, event.time):
+        await _accept(uow, request, event.time)
+
+
+async def _accept(uow: UnitOfWork, request: CaptureRequested, requested_at: datetime) -> None:
     await uow.emit(
         CaptureAccepted(
             image_id=request.image_id,
@@ -37,7 +64,35 @@ async def on_capture_requested(uow: UnitOfWork, event: Envelope[Any]) -> None:
             name=request.name,
             description=request.description,
             strict_preflight=request.strict_preflight,
-            requested_at=event.time,
+            requested_at=requested_at,
+        ),
+        aggregate_type=IMAGE,
+        aggregate_id=str(request.image_id),
+        tenant=str(request.account_id),
+    )
+
+
+async def _refuse(
+    uow: UnitOfWork, request: CaptureRequested, refusal: domain.Refusal, at: datetime
+) -> None:
+    """The image is failed with the reason, and the requester and owner are told."""
+    reason = refusal.message.zh
+    if not await store.insert_refused(uow.conn, request, refusal.code, reason, at):
+        return
+    quota = refusal.facts.get("quota", {})
+    assert isinstance(quota, dict)
+    await uow.emit(
+        CaptureRefused(
+            image_id=request.image_id,
+            account_id=request.account_id,
+            host_id=request.host_id,
+            name=request.name,
+            code=refusal.code,
+            reason=reason,
+            reason_en=refusal.message.en,
+            quota_limit=quota.get("limit"),
+            quota_used=quota.get("used"),
+            refused_at=at,
         ),
         aggregate_type=IMAGE,
         aggregate_id=str(request.image_id),
@@ -66,6 +121,8 @@ async def on_image_ready(uow: UnitOfWork, event: Envelope[Any]) -> None:
         return  # stale
     if not await store.mark_ready(uow.conn, ready):
         await _require_owner(uow, ready.image_id, ready.account_id)
+        return
+    await restate_stored(uow, ready.account_id, ready.image_id, ready.finished_at)
 
 
 async def on_capture_failed(uow: UnitOfWork, event: Envelope[Any]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.catalog.domain import STATUS_LABELS, ImageStatus, Visibility
-from services.common.language import Text
+from services.common.i18n import Text
 
 WINDOWS_MEMORY_MB = 2048
 

@@ -15,7 +15,8 @@ from services.catalog.domain import ImageStatus, Visibility
 from services.catalog.store import ImageRecord, get_image
 from services.common.auth import CurrentTenant
 from services.common.db import Connection
-from services.common.language import Language, RequestLanguage
+from services.common.http import RequestLanguage
+from services.common.i18n import Language
 
 MEMBER_LABELS = {"pending": "待接受", "accepted": "已接受", "rejected": "已拒绝"}
 
@@ -80,7 +81,7 @@ class LaunchCheck(BaseModel):
     warnings: list[FindingView]
 
 
-def router(pool: asyncpg.Pool) -> APIRouter:
+def launch_router(pool: asyncpg.Pool) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["launch"])
 
     @api.post("/launch-checks", response_model=LaunchCheck)
@@ -122,4 +123,4 @@ def _launch_image(image: ImageRecord) -> launch.LaunchImage:
 
 
 def _view(finding: launch.Finding, language: Language) -> FindingView:
-    return FindingView(code=finding.code, message=finding.text.in_(language))
+    return FindingView(code=finding.code, message=finding.text.render(language))

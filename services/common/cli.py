@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from services.common.logging import configure_logging
 from services.common.migrate import upgrade
-from services.common.runtime import ServiceDefinition, serve
+from services.common.runtime import ServiceDefinition, serve, serve_http
 from services.common.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -47,6 +47,12 @@ def service_cli(
         """Consume events, relay the outbox and serve the HTTP API until SIGTERM."""
         settings = load_settings()
         asyncio.run(serve(build(settings), settings))
+
+    @cli.command()
+    def http() -> None:
+        """Serve only the HTTP API (a helper the service process starts, IMS_HTTP_PROCESSES)."""
+        settings = load_settings()
+        asyncio.run(serve_http(build(settings), settings))
 
     @cli.command()
     def migrate() -> None:

@@ -2,7 +2,10 @@
 
 For each record: decode and validate the CloudEvent; in one transaction claim its id in the
 inbox, apply the handler's effect and queue the events it emits; only then let the stream
-move on (the offset is committed after the database commit). Outcomes:
+move on (the offset is committed after the database commit). Records of one partition come
+in batches (:meth:`EventProcessor.process_batch`): one transaction claims and applies the
+whole batch in offset order; a record that fails is taken out, the others are applied
+once, and it is handled alone, as below. Outcomes:
 
 - handled: the effect is committed;
 - duplicate: the inbox already holds this event id, nothing happens again;
@@ -17,10 +20,6 @@ move on (the offset is committed after the database commit). Outcomes:
 
 :meth:`EventProcessor.process` never raises (except on cancellation): faust acknowledges a
 record whose agent raised, which would silently lose it.
-
-:meth:`EventProcessor.process_many` handles the records faust buffered in one transaction
-(one commit instead of one a record); if anything in it fails, it is rolled back and each
-record goes through :meth:`process` on its own, with all of the above.
 """
 
 from __future__ import annotations
@@ -47,9 +46,10 @@ from services.common.metrics import (
     EVENTS_DEAD_LETTERED,
     EVENTS_DUPLICATE,
     EVENTS_HANDLED,
+    RETRIES,
 )
 from services.common.retry import retry_forever
-from services.common.uow import UnitOfWork, UnitOfWorkFactory
+from services.common.uow import Claim, UnitOfWork, UnitOfWorkFactory
 
 _log = structlog.get_logger(__name__)
 
@@ -99,6 +99,11 @@ class EventProcessor:
         self._handlers = handlers
         self._backoff = backoff
 
+    @property
+    def consumer(self) -> str:
+        """The consumer group this processor handles records for."""
+        return self._consumer
+
     async def process(self, record: Record) -> Outcome:
         unexpected = 0
 
@@ -120,47 +125,94 @@ class EventProcessor:
             offset=record.offset,
         )
 
-    async def process_many(self, records: Sequence[Record]) -> list[Outcome]:
-        """Handle records in order, in one transaction when every one of them goes through;
-        otherwise (a bad record, a refusal, an outage) one by one. Never raises either."""
-        BATCH_SIZE.labels(self._consumer).observe(len(records))
-        if len(records) > 1:
-            try:
-                return await self._process_together(records)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # each record again, on its own: retries, dead letters
-                _log.info("consumer.batch_split", consumer=self._consumer, error=repr(exc))
-        return [await self.process(record) for record in records]
+    async def process_batch(self, records: Sequence[Record]) -> list[Outcome]:
+        """Records of one partition, in offset order: their outcomes, in the same order.
 
-    async def _process_together(self, records: Sequence[Record]) -> list[Outcome]:
-        work = []
-        for record in records:
-            envelope = decode(record.value)  # InvalidEvent: dead-lettered one by one
-            handler = self._handlers.get(type(envelope.data))
-            if handler is None:
-                raise InvalidEvent(f"{envelope.type} is not expected by {self._consumer}")
-            work.append((record, envelope, handler))
+        Runs of records with a handler are applied in one transaction each; a record that
+        cannot be decoded or has no handler splits the run and is dead-lettered alone, in
+        its place, so the partition's order of effects is kept. Never raises (except on
+        cancellation), like :meth:`process`.
+        """
+        BATCH_SIZE.labels(self._consumer).observe(len(records))
         outcomes: list[Outcome] = []
-        async with self._uow_factory.transaction() as conn:
-            claims = [(e.id, r.topic, r.partition, r.offset) for r, e, _ in work]
-            new = await self._uow_factory.within(conn).claim_many(self._consumer, claims)
-            for _, envelope, handler in work:
-                if envelope.id not in new:  # handled before, or earlier in this batch
+        run: list[_Ready] = []
+        for record in records:
+            ready = self._ready(record)
+            if ready is None:
+                outcomes += await self._process_run(run)
+                run = []
+                outcomes.append(await self.process(record))  # the dead letter, in order
+            else:
+                run.append(ready)
+        outcomes += await self._process_run(run)
+        return outcomes
+
+    def _ready(self, record: Record) -> _Ready | None:
+        """The record with its event and handler, or None if it can never be handled."""
+        try:
+            envelope = decode(record.value)
+        except InvalidEvent:
+            return None
+        handler = self._handlers.get(type(envelope.data))
+        return None if handler is None else _Ready(record, envelope, handler)
+
+    async def _process_run(self, run: list[_Ready]) -> list[Outcome]:
+        """Apply ``run`` in one transaction, retrying outages for as long as it takes; a
+        record whose handler fails otherwise is taken out and handled alone."""
+        outcomes: list[Outcome] = []
+        attempt = 0
+        while run:
+            try:
+                outcomes += await self._apply(run)
+                return outcomes
+            except _HandlerFailed as failed:
+                # Everything before it again (it rolled back with the failure), then the
+                # failing record alone (tries, dead letter), then the rest.
+                outcomes += await self._process_run(run[: failed.index])
+                outcomes.append(await self.process(run[failed.index].record))
+                run = run[failed.index + 1 :]
+                attempt = 0
+            except Exception as exc:  # transient, or a bug in the mechanics themselves
+                attempt += 1
+                transient = is_transient(exc)
+                RETRIES.labels(self._consumer, "transient" if transient else "unexpected").inc()
+                _log.warning(
+                    "consumer.batch_retry",
+                    consumer=self._consumer,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                await asyncio.sleep(self._backoff.delay(attempt))
+        return outcomes
+
+    async def _apply(self, run: list[_Ready]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        handled: list[str] = []
+        async with self._uow_factory.transaction() as transaction:
+            fresh = await transaction.claim_many(self._consumer, [r.claim for r in run])
+            for index, ready in enumerate(run):
+                event_id = ready.envelope.id
+                if event_id not in fresh:
                     outcomes.append(Outcome.DUPLICATE)
                     continue
-                new.discard(envelope.id)
-                uow = self._uow_factory.within(
-                    conn, correlation_id=envelope.correlationid or envelope.id,
-                    causation_id=envelope.id,
-                )  # fmt: skip
-                await handler(uow, envelope)
+                fresh.discard(event_id)  # the same event twice in one batch: once
+                uow = transaction.unit_of_work(
+                    correlation_id=ready.envelope.correlationid or event_id,
+                    causation_id=event_id,
+                )
+                try:
+                    await ready.handler(uow, ready.envelope)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    raise _HandlerFailed(index) from exc
                 outcomes.append(Outcome.HANDLED)
-        for (_, envelope, _), outcome in zip(work, outcomes, strict=True):
-            if outcome is Outcome.HANDLED:
-                EVENTS_HANDLED.labels(self._consumer, envelope.type).inc()
-            else:
-                EVENTS_DUPLICATE.labels(self._consumer).inc()
+                handled.append(ready.envelope.type)
+                if index == len(run) // 2:
+                    failpoint("consumer.mid_batch")
+        for event_type in handled:
+            EVENTS_HANDLED.labels(self._consumer, event_type).inc()
+        EVENTS_DUPLICATE.labels(self._consumer).inc(outcomes.count(Outcome.DUPLICATE))
         failpoint("consumer.after_commit")
         return outcomes
 
@@ -256,3 +308,25 @@ class EventProcessor:
 
 def _b64(data: bytes | None) -> str | None:
     return None if data is None else base64.b64encode(data).decode()
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A record that decoded to an event this consumer has a handler for."""
+
+    record: Record
+    envelope: Envelope[Any]
+    handler: Handler
+
+    @property
+    def claim(self) -> Claim:
+        r = self.record
+        return Claim(self.envelope.id, r.topic, r.partition, r.offset)
+
+
+class _HandlerFailed(Exception):
+    """The handler of the run's record at ``index`` failed, not for a passing outage."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index

@@ -12,30 +12,48 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 async def create_pool(
-    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
+    dsn: str,
+    schema: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    idle_in_transaction_timeout_s: float | None = None,
 ) -> asyncpg.Pool:
-    """A pool whose connections see only ``schema`` (each service owns exactly one)."""
+    """A pool whose connections see only ``schema`` (each service owns exactly one).
+
+    With ``idle_in_transaction_timeout_s`` the server ends a session that holds a
+    transaction open without using it for that long: a process frozen or cut off mid-way
+    (SIGSTOP, a hung VM, a partition) then cannot hold its row locks for ever; its
+    transaction rolls back and another instance goes on.
+    """
+    settings = {"search_path": schema, "application_name": f"ims-{schema}"}
+    if idle_in_transaction_timeout_s is not None:
+        settings["idle_in_transaction_session_timeout"] = str(
+            int(idle_in_transaction_timeout_s * 1000)
+        )
     pool = await asyncpg.create_pool(
         dsn,
         init=_init_connection,
+        reset=_keep_session,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"search_path": schema, "application_name": f"ims-{schema}"},
-        # asyncpg's default reset runs a query (RESET ALL, UNLISTEN *, ...) every time a
-        # connection goes back: a round trip in every unit of work. IMS sets no session
-        # state (search_path is a startup setting, advisory locks are per transaction, and
-        # listeners are removed before release); the client-side reset, which rolls back
-        # an open transaction, still runs.
-        reset=_keep_session,
+        server_settings=settings,
     )
     assert pool is not None
     return pool
 
 
-async def _keep_session(_: asyncpg.Connection) -> None:
-    """Nothing to reset on the server (see create_pool)."""
-
-
 async def _init_connection(conn: asyncpg.Connection) -> None:
     """jsonb columns come back as Python objects, not strings."""
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection goes through when it returns to the pool, besides what asyncpg
+    always does (roll back an open transaction, drop listener callbacks): nothing.
+
+    asyncpg's default sends one more query per use (unlock advisory locks, close cursors,
+    UNLISTEN, RESET ALL), a round trip on every API request. IMS leaves no such session
+    state behind: no advisory locks (the relay uses a lease row), cursors live in
+    transactions, the relay's LISTEN connection unlistens before it is released, and the
+    only setting (search_path) is the connection's own from its start."""

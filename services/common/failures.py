@@ -30,8 +30,9 @@ _BAD_DATA_SQLSTATE_CLASSES = frozenset({"22", "23"})
 # 53 insufficient resources, 57 operator intervention (shutdown, cancelled), 58 system
 # error (I/O). Class 42 (syntax error or access rule violation) is a bug, not an outage.
 _TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
-# Lock not available (a NOWAIT lock or lock_timeout): someone else holds it for now.
-_TRANSIENT_SQLSTATES = frozenset({"55P03"})
+# Lock not available (a NOWAIT lock or lock_timeout): someone else holds it for now; and
+# a session the server ended for idling in a transaction (this instance was frozen).
+_TRANSIENT_SQLSTATES = frozenset({"55P03", "25P03"})
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -21,8 +21,18 @@ RETRIES = Counter(
 OUTBOX_SENT = Counter("ims_outbox_sent_total", "Outbox events acknowledged by Kafka", ["service"])
 OUTBOX_PENDING = Gauge("ims_outbox_pending", "Outbox events not yet sent", ["service"])
 BATCH_SIZE = Histogram(
-    "ims_consumer_batch_records",
-    "Records a consumer handled together in one transaction",
+    "ims_consumer_batch_size",
+    "Records of one partition a consumer handled together (one transaction per run)",
     ["consumer"],
-    buckets=(1, 2, 5, 10, 20, 50, 100),
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+CONSUMER_LAG = Gauge(
+    "ims_consumer_lag",
+    "Records of a partition not yet handled: the partition's end minus the next to handle",
+    ["consumer", "topic", "partition"],
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "ims_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest outbox event not yet sent (0 when none waits)",
+    ["service"],
 )

@@ -1,29 +1,37 @@
 """The outbox relay: sends committed outbox rows to Kafka, in order, at least once.
 
-A batch is claimed with ``FOR UPDATE SKIP LOCKED`` inside a transaction that also holds a
-per-schema advisory lock, so only one relay of a service sends at a time and the order of
-the outbox (and so of each aggregate's events) is kept. Rows are marked sent only after
-Kafka acknowledged them (idempotent producer, ``acks=all``); a relay that dies in between
-leaves them unsent and the next one sends them again, which consumers recognise by event
-id (inbox). NOTIFY from the outbox trigger wakes the relay; a short poll covers a missed one.
+One relay of a service sends at a time: the one holding the lease (``outbox_relay``), so
+the order of the outbox, and so of each aggregate's events, is kept. It sends batches of up
+to 1,000 rows, oldest first, and marks them sent only after Kafka acknowledged them
+(idempotent producer, ``acks=all``); a relay that dies in between leaves them unsent and
+the next one sends them again, which consumers recognise by event id (inbox). No
+transaction stays open while Kafka acks: a frozen instance holds no lock, only the lease,
+which another instance takes once it runs out (or at once when the holder crashed).
+NOTIFY from the outbox trigger wakes the relay; a short poll covers a missed one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import zlib
+import time
+from uuid import uuid4
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 
+from services.common import outbox
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
+from services.common.db import Connection
 from services.common.failpoints import failpoint
-from services.common.metrics import OUTBOX_PENDING, OUTBOX_SENT
+from services.common.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_SENT
 from services.common.retry import retry_forever
 
 _log = structlog.get_logger(__name__)
+
+BACKLOG_EVERY_S = 2.0  # how often the backlog metrics are refreshed while it drains
+LEASE_MARGIN_S = 15.0  # the relay's lease outlasts its longest batch by this much
 
 
 def notify_channel(schema: str) -> str:
@@ -52,7 +60,7 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         schema: str,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         poll_interval: float = 1.0,
         ack_timeout: float = 30.0,
         backoff: Backoff = DEFAULT_BACKOFF,
@@ -62,25 +70,34 @@ class OutboxRelay:
         self._schema = schema
         self._batch_size = batch_size
         self._ack_timeout = ack_timeout
+        # Longer than one batch can take, so a live relay never loses it mid-batch.
+        self._lease_seconds = ack_timeout + LEASE_MARGIN_S
+        self._backlog_observed = 0.0
         self._poll_interval = poll_interval
         self._backoff = backoff
         self._wake = asyncio.Event()
-        # One lock id per schema: relays of other services never wait for each other.
-        self._lock_id = zlib.crc32(f"ims-outbox-{schema}".encode())
+        self._owner = uuid4()  # this relay's name on the lease
 
     async def run(self) -> None:
         """Relay until cancelled; every failure is retried with backoff."""
-        await retry_forever(self._listen_and_relay, component="relay", backoff=self._backoff)
+        try:
+            await retry_forever(self._listen_and_relay, component="relay", backoff=self._backoff)
+        finally:
+            with contextlib.suppress(Exception):
+                async with self._pool.acquire(timeout=2) as conn:
+                    await outbox.release_lease(conn, self._owner)
 
     async def _listen_and_relay(self) -> None:
         listener = await self._pool.acquire()
         channel = notify_channel(self._schema)
         try:
             await listener.add_listener(channel, self._on_notify)
+            # The lease names this session: gone with a crashed process, it frees the lease.
+            holder_pid = listener.get_server_pid()
             while True:
                 # Cleared before the batch: a NOTIFY that arrives during it wakes the next.
                 self._wake.clear()
-                sent = await self.relay_once()
+                sent = await self.relay_once(holder_pid)
                 if sent == self._batch_size:
                     continue  # more are waiting
                 with contextlib.suppress(TimeoutError):
@@ -92,41 +109,36 @@ class OutboxRelay:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def relay_once(self) -> int:
-        """Send one batch of unsent rows; returns how many were sent and marked."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_id):
+    async def relay_once(self, holder_pid: int) -> int:
+        """Send one batch of unsent rows, if this relay holds the lease; returns how many
+        were sent and marked."""
+        async with self._pool.acquire() as conn:
+            if not await outbox.hold_lease(conn, self._owner, holder_pid, self._lease_seconds):
                 return 0  # another relay of this service is sending
-            rows = await conn.fetch(
-                """
-                SELECT position, topic, message_key, payload FROM outbox
-                WHERE sent_at IS NULL ORDER BY position LIMIT $1
-                FOR UPDATE SKIP LOCKED
-                """,
-                self._batch_size,
-            )
-            if not rows:
-                OUTBOX_PENDING.labels(self._schema).set(0)
-                return 0
-            deliveries = [
-                await self._producer.send(
-                    row["topic"],
-                    value=bytes(row["payload"]),
-                    key=row["message_key"].encode(),
-                )
-                for row in rows
-            ]
-            # Bounded: with the broker gone the producer would wait for it indefinitely,
-            # holding this transaction and its row locks open. Timing out rolls back (the
-            # rows stay unsent), shows the outage (retry metric, log) and retries; a batch
-            # the producer still delivers later is sent again, which consumers recognise.
-            await asyncio.wait_for(asyncio.gather(*deliveries), self._ack_timeout)
-            failpoint("relay.after_send")
-            await conn.execute(
-                "UPDATE outbox SET sent_at = now() WHERE position = ANY($1::bigint[])",
-                [row["position"] for row in rows],
-            )
-            pending = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        OUTBOX_SENT.labels(self._schema).inc(len(rows))
+            events = await outbox.read_unsent(conn, self._batch_size)
+            if events:
+                deliveries = [
+                    await self._producer.send(e.topic, value=e.payload, key=e.key) for e in events
+                ]
+                # Bounded: with the broker gone the producer would wait for it
+                # indefinitely. Timing out leaves the rows unsent, shows the outage (retry
+                # metric, log) and retries; a batch the producer still delivers later is
+                # sent again, which consumers recognise by its event ids.
+                await asyncio.wait_for(asyncio.gather(*deliveries), self._ack_timeout)
+                failpoint("relay.after_send")
+                await outbox.mark_sent(conn, [e.position for e in events])
+            if len(events) < self._batch_size or self._backlog_due():
+                await self._observe_backlog(conn)
+        OUTBOX_SENT.labels(self._schema).inc(len(events))
+        return len(events)
+
+    def _backlog_due(self) -> bool:
+        return time.monotonic() - self._backlog_observed >= BACKLOG_EVERY_S
+
+    async def _observe_backlog(self, conn: Connection) -> None:
+        """How many wait and how long the oldest has waited (a count is not free: while a
+        backlog drains, at most every few seconds)."""
+        pending, age = await outbox.backlog(conn)
         OUTBOX_PENDING.labels(self._schema).set(pending)
-        return len(rows)
+        OUTBOX_OLDEST_AGE.labels(self._schema).set(age)
+        self._backlog_observed = time.monotonic()

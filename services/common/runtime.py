@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,7 @@ from services.common.consumer import EventProcessor, Handler
 from services.common.db import create_pool
 from services.common.housekeeping import Retention, run_housekeeping
 from services.common.http import create_http_app
+from services.common.http_processes import listening_socket, run_helpers
 from services.common.relay import OutboxRelay, create_producer
 from services.common.settings import ServiceSettings
 from services.common.stream import app_id, create_app, subscribe
@@ -46,7 +48,12 @@ class ServiceDefinition:
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     name = definition.name
-    pool = await create_pool(settings.database_url, name)
+    pool = await create_pool(
+        settings.database_url,
+        name,
+        max_size=settings.db_pool_max,
+        idle_in_transaction_timeout_s=settings.db_idle_in_transaction_timeout_seconds,
+    )
     producer = create_producer(settings.kafka_bootstrap, settings.kafka_request_timeout_seconds)
     await producer.start()
     relay = OutboxRelay(
@@ -65,7 +72,14 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         consumer=app_id(name, settings.topic_prefix),
         handlers=definition.handlers,
     )
-    subscribe(stream_app, definition.handlers, processor, topic_prefix=settings.topic_prefix)
+    subscribe(
+        stream_app,
+        definition.handlers,
+        processor,
+        topic_prefix=settings.topic_prefix,
+        batch_max=settings.consumer_batch_max,
+        batch_wait=settings.consumer_batch_wait_ms / 1000,
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -89,7 +103,10 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     tasks.append(asyncio.create_task(stream_app.wait_until_stopped(), name="faust"))
     http = _http_server(definition, settings, pool)
     if http is not None:
-        tasks.append(asyncio.create_task(http.serve(), name="http"))
+        tasks.append(asyncio.create_task(http.serve(_sockets(settings)), name="http"))
+        if settings.http_processes > 1:
+            helpers = run_helpers(definition.name, settings.http_processes - 1)
+            tasks.append(asyncio.create_task(helpers, name="http-helpers"))
     _log.info("service.started", http_port=settings.http_port)
     try:
         await _until_stopped_or_failed(stop, tasks)
@@ -103,6 +120,25 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         await asyncio.gather(*tasks, return_exceptions=True)
         await producer.stop()
         await pool.close()
+
+
+async def serve_http(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    """Serve only the HTTP API, in a helper of a service process (``IMS_HTTP_PROCESSES``),
+    until SIGTERM."""
+    pool = await create_pool(settings.database_url, definition.name)
+    try:
+        http = _http_server(definition, settings, pool)
+        assert http is not None, "a helper is only started for an HTTP port"
+        await http.serve(_sockets(settings))  # uvicorn stops on SIGTERM itself
+    finally:
+        await pool.close()
+
+
+def _sockets(settings: ServiceSettings) -> list[socket.socket] | None:
+    """With helpers, every process binds the port with SO_REUSEPORT; alone, uvicorn binds."""
+    if settings.http_processes == 1:
+        return None
+    return [listening_socket(settings.http_host, settings.http_port)]
 
 
 async def _until_stopped_or_failed(stop: asyncio.Event, tasks: list[asyncio.Task[Any]]) -> None:

@@ -38,11 +38,35 @@ class ServiceSettings(BaseSettings):
         description="Consumer group session timeout: how long a crashed instance holds its "
         "partitions before the group moves them (heartbeats go every 3 s)",
     )
+    consumer_batch_max: int = Field(
+        default=500,
+        ge=1,
+        description="Most records an agent takes at once; those of one partition are "
+        "handled in one transaction",
+    )
+    consumer_batch_wait_ms: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long an agent waits for a batch to fill before it handles what it "
+        "has: the latency a quiet stream pays, and what a busy one saves",
+    )
+    db_pool_max: int = Field(
+        default=20,
+        ge=4,
+        description="Most database connections of one process: partitions are handled at "
+        "once, each holding one while its batch runs; plus the relay, the API, jobs",
+    )
     kafka_request_timeout_seconds: float = Field(
         default=30.0,
         ge=1.0,
         description="How long the outbox relay waits for Kafka to acknowledge a batch before "
         "it retries it (the rows stay unsent meanwhile)",
+    )
+    db_idle_in_transaction_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="The database ends a session of this service that keeps a transaction "
+        "open and unused for this long (a frozen or cut-off instance), releasing its locks",
     )
     outbox_retention_hours: float = Field(
         default=24.0, gt=0, description="How long sent outbox rows are kept"
@@ -55,6 +79,13 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to")
     http_port: int = Field(default=0, description="Port of the HTTP API (0: no HTTP API)")
+    http_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes serving the HTTP API: the service process and N-1 helpers "
+        "that serve only HTTP, on the same port (SO_REUSEPORT)",
+    )
     data_dir: Path = Field(
         default=Path(".ims/services"), description="Local state of the stream worker"
     )
@@ -72,6 +103,12 @@ class ServiceSettings(BaseSettings):
                 f"{REDELIVERY_WINDOW / timedelta(days=1):.2f} days (retention, the last "
                 f"segment, the broker's check), plus a margin of {INBOX_MARGIN.days} day"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _helpers_need_a_port(self) -> Self:
+        if self.http_processes > 1 and not self.http_port:
+            raise ValueError("IMS_HTTP_PROCESSES above 1 needs an IMS_HTTP_PORT to share")
         return self
 
     @model_validator(mode="after")

@@ -8,28 +8,22 @@ would break IMS's guarantees, so they are changed here:
 - faust would declare topics with CreateTopics v1, which Apache Kafka 4 no longer accepts
   (KIP-896) under aiokafka 0.12; so ``topic_allow_declare`` is off and the deployment
   creates every topic up front, faust's leader topic included (:func:`internal_topics`).
-
-An agent handles what has arrived together, up to ``BATCH_MAX`` records, in one transaction
-(:meth:`EventProcessor.process_many`): it takes records while more are already waiting in
-its queue, never waits for more, and acknowledges them itself once their batch committed.
-One commit for a burst instead of one a record (under load, round trips bounded a consumer),
-no delay for a lone record. Not faust's ``take_events``: it polls with a timer (idle CPU), and
-when the stream stops it acknowledges the batch in hand even if it was never committed.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
 import faust
 from faust.streams import Stream
+from faust.types import TP
 
 from schemas.events import Event
 from schemas.topics import TopicSpec, topic_name
 from services.common.consumer import EventProcessor, Record
-
-BATCH_MAX = 100  # also faust's commit interval in records (broker_commit_every)
+from services.common.metrics import CONSUMER_LAG
 
 
 def app_id(service: str, topic_prefix: str = "") -> str:
@@ -79,8 +73,16 @@ def subscribe(
     processor: EventProcessor,
     *,
     topic_prefix: str,
+    batch_max: int = 500,
+    batch_wait: float = 0.01,
 ) -> None:
-    """Run ``processor`` on every record of the topics of ``events``, one agent per topic."""
+    """Run ``processor`` on every record of the topics of ``events``, one agent per topic.
+
+    An agent takes what has arrived, up to ``batch_max`` records or ``batch_wait`` seconds
+    after the last batch, splits it by partition and processes the partitions at once
+    (each in offset order, each in a transaction of its own). faust acknowledges the records
+    only when the batch is done: their offsets are committed after their effects.
+    """
     for event in events:
         topic = app.topic(
             topic_name(event.NAME, topic_prefix),
@@ -89,35 +91,43 @@ def subscribe(
             key_serializer="raw",
             value_serializer="raw",
         )
-        app.agent(topic, name=f"{app.conf.id}.{event.NAME}")(_agent_body(processor))
+        body = _agent_body(app, processor, batch_max, batch_wait)
+        app.agent(topic, name=f"{app.conf.id}.{event.NAME}")(body)
 
 
-def _agent_body(processor: EventProcessor) -> Any:
+def _agent_body(
+    app: faust.App, processor: EventProcessor, batch_max: int, batch_wait: float
+) -> Any:
     async def agent(stream: Stream[bytes]) -> None:
-        stream.enable_acks = False  # acknowledged below, once their batch is committed
-        waiting = getattr(stream.channel, "queue", None)
-        batch: list[Any] = []
-        async for event in stream.events():
-            batch.append(event)
-            if len(batch) < BATCH_MAX and waiting is not None and not waiting.empty():
-                continue  # more has arrived already: into this batch, without waiting
-            await processor.process_many([_record(e.message) for e in batch])
-            for handled in batch:
-                await stream.ack(handled)
-            batch.clear()
+        async for events in stream.take_events(batch_max, within=batch_wait):
+            partitions: dict[tuple[str, int], list[Record]] = {}
+            for event in events:
+                message = event.message
+                partitions.setdefault((message.topic, message.partition), []).append(
+                    Record(
+                        topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        key=message.key,
+                        value=message.value,
+                        headers=_headers(message.headers),
+                    )
+                )
+            await asyncio.gather(*(processor.process_batch(rs) for rs in partitions.values()))
+            for (topic, partition), records in partitions.items():
+                _report_lag(app, processor.consumer, topic, partition, records[-1].offset)
 
     return agent
 
 
-def _record(message: Any) -> Record:
-    return Record(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-        headers=_headers(message.headers),
-    )
+def _report_lag(app: faust.App, consumer: str, topic: str, partition: int, offset: int) -> None:
+    """The partition's end (as of the last fetch) minus the next record to handle."""
+    try:
+        end = app.consumer.highwater(TP(topic, partition))
+    except Exception:  # not fetched yet, or the assignment moved: report nothing
+        return
+    if end is not None:
+        CONSUMER_LAG.labels(consumer, topic, str(partition)).set(max(0, end - offset - 1))
 
 
 def _headers(raw: Any) -> tuple[tuple[str, bytes | None], ...]:

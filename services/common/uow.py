@@ -3,6 +3,9 @@ announce it (outbox) and the record of the event that caused it (inbox).
 
 Because all three commit together or not at all, a crash at any point leaves either the
 whole effect with its announcement, or nothing, and a redelivered event is recognised.
+
+A :class:`Transaction` may hold the units of work of several events (a consumer's batch):
+they commit together, and their outbox rows are written in one statement at the end.
 """
 
 from __future__ import annotations
@@ -30,9 +33,72 @@ class EventTooLarge(Rejected):
 
 
 @dataclass(frozen=True)
+class OutboxRow:
+    event_id: UUID
+    topic: str  # the physical topic: any relay of the service can send the row as it is
+    message_key: str
+    payload: bytes
+
+
+class Transaction:
+    """One database transaction, shared by the units of work of a batch of events: their
+    outbox rows are written together, in order, in one statement when it commits."""
+
+    def __init__(self, conn: Connection, source: str, topic_prefix: str) -> None:
+        self.conn = conn
+        self.source = source  # of the events its units of work emit
+        self.topic_prefix = topic_prefix
+        self._outbox: list[OutboxRow] = []
+
+    def unit_of_work(
+        self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
+    ) -> UnitOfWork:
+        return UnitOfWork(self, correlation_id=correlation_id, causation_id=causation_id)
+
+    def queue(self, row: OutboxRow) -> None:
+        self._outbox.append(row)
+
+    async def claim_many(self, consumer: str, claims: Sequence[Claim]) -> set[UUID]:
+        """Record that ``consumer`` handles these events; returns the ids it had not yet."""
+        rows = await self.conn.fetch(
+            """
+            INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+            SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+            ON CONFLICT (consumer, event_id) DO NOTHING
+            RETURNING event_id
+            """,
+            consumer,
+            [c.event_id for c in claims],
+            [c.topic for c in claims],
+            [c.partition for c in claims],
+            [c.offset for c in claims],
+        )
+        return {row["event_id"] for row in rows}
+
+    async def flush(self) -> None:
+        """Write the queued outbox rows (one statement, in the order they were emitted)."""
+        if not self._outbox:
+            return
+        rows, self._outbox = self._outbox, []
+        await self.conn.execute(
+            """
+            INSERT INTO outbox (event_id, topic, message_key, payload)
+            SELECT event_id, topic, message_key, payload
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[])
+                WITH ORDINALITY AS r(event_id, topic, message_key, payload, n)
+            ORDER BY n  -- positions follow the order the events were emitted in
+            """,
+            [r.event_id for r in rows],
+            [r.topic for r in rows],
+            [r.message_key for r in rows],
+            [r.payload for r in rows],
+        )
+
+
+@dataclass(frozen=True)
 class Emission:
-    """One event to queue, as the next version of its aggregate; its cause, when it is not
-    the unit of work's."""
+    """One event to queue as the next version of its aggregate; its cause, when it is not
+    the unit of work's (e.g. each prompt a publisher sends names the fact that changed it)."""
 
     data: Event
     aggregate_type: str
@@ -42,19 +108,28 @@ class Emission:
     causation_id: UUID | None = None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An event a consumer is about to handle, where it came from."""
+
+    event_id: UUID
+    topic: str
+    partition: int
+    offset: int
+
+
 class UnitOfWork:
+    """What one event's handler (or one API call) changes: state, outbox rows, versions."""
+
     def __init__(
         self,
-        conn: Connection,
-        source: str,
+        transaction: Transaction,
         *,
-        topic_prefix: str = "",
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
     ) -> None:
-        self.conn = conn
-        self._source = source
-        self._topic_prefix = topic_prefix
+        self.conn = transaction.conn
+        self._transaction = transaction
         self._correlation_id = correlation_id
         self._causation_id = causation_id
 
@@ -67,40 +142,10 @@ class UnitOfWork:
         self, consumer: str, event_id: UUID, *, topic: str, partition: int, offset: int
     ) -> bool:
         """Record that ``consumer`` handles ``event_id``; False if it already did."""
-        inserted = await self.conn.fetchval(
-            """
-            INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
-            VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (consumer, event_id) DO NOTHING
-            RETURNING true
-            """,
-            consumer,
-            event_id,
-            topic,
-            partition,
-            offset,
+        claimed = await self._transaction.claim_many(
+            consumer, [Claim(event_id, topic, partition, offset)]
         )
-        return bool(inserted)
-
-    async def claim_many(
-        self, consumer: str, claims: Sequence[tuple[UUID, str, int, int]]
-    ) -> set[UUID]:
-        """Record that ``consumer`` handles each (event id, topic, partition, offset), in one
-        statement; the ids it had not handled yet."""
-        rows = await self.conn.fetch(
-            """
-            INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
-            SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
-            ON CONFLICT (consumer, event_id) DO NOTHING
-            RETURNING event_id
-            """,
-            consumer,
-            [c[0] for c in claims],
-            [c[1] for c in claims],
-            [c[2] for c in claims],
-            [c[3] for c in claims],
-        )
-        return {row["event_id"] for row in rows}
+        return event_id in claimed
 
     async def apply_version(self, aggregate_type: str, aggregate_id: str, sequence: int) -> bool:
         """Advance the aggregate to ``sequence``; False when the fact is stale (not newer).
@@ -138,7 +183,7 @@ class UnitOfWork:
         )
         envelope = build_envelope(
             data,
-            source=self._source,
+            source=self._transaction.source,
             subject=aggregate_id,
             tenant=tenant,
             sequence=int(sequence),
@@ -150,19 +195,19 @@ class UnitOfWork:
             # Caught here, in the transaction, rather than by the relay, where an event
             # Kafka refuses would hold up every event behind it.
             raise EventTooLarge(f"{data.NAME} of {len(payload)} bytes exceeds {MAX_EVENT_BYTES}")
-        await self.conn.execute(
-            "INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ($1, $2, $3, $4)",
-            envelope.id,
-            # The physical topic: any relay of the service can send the row as it is.
-            topic_name(data.NAME, self._topic_prefix),
-            aggregate_id,
-            payload,
+        self._transaction.queue(
+            OutboxRow(
+                envelope.id,
+                topic_name(data.NAME, self._transaction.topic_prefix),
+                aggregate_id,
+                payload,
+            )
         )
         return envelope
 
     async def emit_many(self, emissions: Sequence[Emission]) -> list[Envelope[Event]]:
-        """Queue many events, each the next version of its aggregate, in two statements
-        whatever their number (a batch share of 1,280 offers is not 2,560 round trips)."""
+        """Queue many events, each the next version of its aggregate, with one statement
+        for all their versions (a batch share of 1,280 offers is not 1,280 round trips)."""
         keys = [(e.aggregate_type, e.aggregate_id) for e in emissions]
         if len(set(keys)) != len(keys):
             # One statement cannot advance a line twice: one at a time keeps each order.
@@ -183,11 +228,10 @@ class UnitOfWork:
         )
         versions = {(row[0], row[1]): int(row[2]) for row in rows}
         envelopes: list[Envelope[Event]] = []
-        payloads: list[bytes] = []
         for emission, key in zip(emissions, keys, strict=True):
             envelope = build_envelope(
                 emission.data,
-                source=self._source,
+                source=self._transaction.source,
                 subject=emission.aggregate_id,
                 tenant=emission.tenant,
                 sequence=versions[key],
@@ -198,21 +242,15 @@ class UnitOfWork:
             if len(payload) > MAX_EVENT_BYTES:
                 name = emission.data.NAME
                 raise EventTooLarge(f"{name} of {len(payload)} bytes exceeds {MAX_EVENT_BYTES}")
+            self._transaction.queue(
+                OutboxRow(
+                    envelope.id,
+                    topic_name(emission.data.NAME, self._transaction.topic_prefix),
+                    emission.aggregate_id,
+                    payload,
+                )
+            )
             envelopes.append(envelope)
-            payloads.append(payload)
-        await self.conn.execute(
-            """
-            INSERT INTO outbox (event_id, topic, message_key, payload)
-            SELECT id, topic, message_key, payload
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[])
-                WITH ORDINALITY AS e(id, topic, message_key, payload, n)
-            ORDER BY n  -- positions in the order given
-            """,
-            [e.id for e in envelopes],
-            [topic_name(e.data.NAME, self._topic_prefix) for e in emissions],
-            [e.aggregate_id for e in emissions],
-            payloads,
-        )
         return envelopes
 
 
@@ -229,28 +267,14 @@ class UnitOfWorkFactory:
         self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
     ) -> AsyncIterator[UnitOfWork]:
         """Open a transaction; it commits when the block ends and rolls back if it raises."""
-        async with self.transaction() as conn:
-            yield self.within(conn, correlation_id=correlation_id, causation_id=causation_id)
+        async with self.transaction() as transaction:
+            yield transaction.unit_of_work(correlation_id=correlation_id, causation_id=causation_id)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        """A transaction for several units of work that commit together (see ``within``)."""
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A transaction for several units of work (a batch of events): it commits, with
+        every outbox row they queued, when the block ends, and rolls back if it raises."""
         async with self.pool.acquire() as conn, conn.transaction():
-            yield conn
-
-    def within(
-        self,
-        conn: Connection,
-        *,
-        correlation_id: UUID | None = None,
-        causation_id: UUID | None = None,
-    ) -> UnitOfWork:
-        """A unit of work inside a transaction opened by ``transaction``: its events carry
-        their own cause, and commit (or roll back) with everything else in it."""
-        return UnitOfWork(
-            conn,
-            self.source,
-            topic_prefix=self.topic_prefix,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        )
+            transaction = Transaction(conn, self.source, self.topic_prefix)
+            yield transaction
+            await transaction.flush()

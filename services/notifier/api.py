@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from schemas.envelope import utc_now
 from schemas.events import PROMPT_IMAGES_MAX, PromptAction, SharePromptUpdated
 from services.common.auth import CurrentTenant
-from services.common.language import Language, RequestLanguage
+from services.common.http import RequestLanguage
+from services.common.i18n import Language
 from services.notifier import prompts, store
 
 

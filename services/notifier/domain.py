@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.events import CaptureFailed, ImageReady
+from schemas.events import CaptureFailed, CaptureRefused, ImageReady
 
 
 @dataclass(frozen=True)
@@ -27,4 +27,13 @@ def capture_failed(failed: CaptureFailed) -> NoticeText:
         "capture_failed",
         f"私有镜像“{failed.name}”创建失败：{failed.reason}",
         f'Private image "{failed.name}" could not be created ({failed.code}).',
+    )
+
+
+def capture_refused(refused: CaptureRefused) -> NoticeText:
+    """The catalog refused the request (e.g. over quota): to the owner it failed too."""
+    return NoticeText(
+        "capture_failed",
+        f"私有镜像“{refused.name}”创建失败：{refused.reason}",
+        f'Private image "{refused.name}" could not be created: {refused.reason_en or refused.code}',
     )

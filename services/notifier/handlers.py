@@ -1,5 +1,6 @@
-"""Notifier event handlers: tell an image's owner how its capture ended (N4); keep each
-recipient's pending offers for its prompt 是否接受镜像 (N1-N3).
+"""Notifier event handlers: tell an image's owner how its capture ended (N4), also when
+the catalog refused it before it started (e.g. over quota); keep each recipient's pending
+offers for its prompt 是否接受镜像 (N1-N3).
 
 Facts about one membership arrive on four topics, in any order: each applies only if it is
 newer on the membership's version line, so an answer or a revocation that overtook its
@@ -15,6 +16,7 @@ from schemas.events import (
     MEMBERSHIP,
     NOTICES,
     CaptureFailed,
+    CaptureRefused,
     ImageReady,
     MembershipFact,
     OwnerNotified,
@@ -41,6 +43,12 @@ async def on_capture_failed(uow: UnitOfWork, event: Envelope[Any]) -> None:
     failed: CaptureFailed = event.data
     require_tenant(event, failed.account_id)
     await _notify(uow, event, failed.account_id, failed.image_id, domain.capture_failed(failed))
+
+
+async def on_capture_refused(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    refused: CaptureRefused = event.data
+    require_tenant(event, refused.account_id)
+    await _notify(uow, event, refused.account_id, refused.image_id, domain.capture_refused(refused))
 
 
 async def _notify(
@@ -118,6 +126,7 @@ def _cause(event: Envelope[Any]) -> store.Cause:
 HANDLERS: dict[type[Any], Handler] = {
     ImageReady: on_image_ready,
     CaptureFailed: on_capture_failed,
+    CaptureRefused: on_capture_refused,
     ShareOffered: on_share_offered,
     ShareAccepted: on_share_accepted,
     ShareRejected: on_share_rejected,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from schemas.events import PROMPT_IMAGES_MAX, PromptAction, PromptImage, SharePromptUpdated
-from services.common.language import Language, Text
+from services.common.i18n import Language, Text
 
 KIND = "share_prompt"  # its kind among the account's notices
 # A recipient's prompt goes out at most this often: the first change at once, a burst of

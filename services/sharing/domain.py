@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from services.common.language import Text
+from services.common.i18n import Text
 
 # Seed 3.3: 每个镜像可以共享的租户数额为 128 个.
 MEMBER_LIMIT = 128

@@ -104,7 +104,8 @@ def test_bad_requests_get_problem_documents(
     invalid = get(catalog, "/v1/images", token, limit=0)
     assert invalid.status_code == 422
     assert invalid.json()["errors"][0]["field"] == "query.limit"
-    assert get(catalog, "/v1/images", token, cursor="garbage").json()["detail"] == "invalid cursor"
+    bad_cursor = get(catalog, "/v1/images", token, cursor="garbage")
+    assert (bad_cursor.status_code, bad_cursor.json()["code"]) == (400, "invalid_cursor")
     assert get(catalog, "/v1/images", token, tab="everything").status_code == 422
     unknown = get(catalog, f"/v1/images/{uuid4()}", token)
     assert unknown.status_code == 404

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.common.failpoints import CRASH_EXIT_CODE
-from tests.harness import Bus, body, eventually
+from tests.harness import Bus, ServiceProcess, body, eventually
 from tests.infra import TestStack
 from tests.integration import facts
 from tests.integration.conftest import Spawn
@@ -25,6 +25,27 @@ async def fetch_value(dsn: str, schema: str, sql: str, *args: object) -> object:
         return await conn.fetchval(sql, *args)
     finally:
         await conn.close()
+
+
+async def announce_seeded_public_images(stack: TestStack, catalog: ServiceProcess) -> None:
+    """A catalog's first start announces the seeded public images (C1): let that happen
+    first, so that the relay's next batch is the one a test is about."""
+    catalog.start().wait_healthy()
+
+    async def announced() -> bool:
+        pending = await fetch_value(
+            stack.dsns["catalog"],
+            "catalog",
+            """
+            SELECT (SELECT count(*) FROM images WHERE visibility = 'public'
+                        AND announced_at IS NULL)
+                 + (SELECT count(*) FROM outbox WHERE sent_at IS NULL)
+            """,
+        )
+        return pending == 0
+
+    await eventually(announced)
+    catalog.stop()
 
 
 async def image_status(stack: TestStack, image_id: UUID) -> object:
@@ -68,6 +89,7 @@ async def test_relay_killed_after_send_before_mark_resends_and_consumer_ignores_
 ) -> None:
     catalog = spawn(deployment, "catalog")
     capture = spawn(deployment, "capture")
+    await announce_seeded_public_images(deployment, catalog)
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
         disk = facts.make_disk(tmp_path, 8192)
@@ -175,3 +197,41 @@ async def test_capture_killed_after_publishing_before_commit_finishes_once(
         image_id,
     )
     assert attempts == 2
+
+
+async def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles_an_effect(
+    deployment: TestStack, spawn: Spawn
+) -> None:
+    """A backlog is handled in batches; killed half-way through one (handlers ran, nothing
+    committed), the restarted service applies every record exactly once."""
+    catalog = spawn(deployment, "catalog")
+    backlog = [uuid4() for _ in range(40)]
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        for image_id in backlog:
+            account = uuid4()  # one image each: all within the private-image quota
+            await bus.send(
+                facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
+            )
+        catalog.start(failpoints="consumer.mid_batch")
+        assert catalog.wait_exit(timeout=90) == CRASH_EXIT_CODE
+        assert "failpoint.crash" in catalog.log_tail()
+        catalog.start().wait_healthy()
+
+        async def registered() -> bool:
+            count = await fetch_value(
+                deployment.dsns["catalog"],
+                "catalog",
+                "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])",
+                backlog,
+            )
+            return count == len(backlog)
+
+        await eventually(registered, timeout=90)
+        accepted = await bus.read("CaptureAccepted", lambda rs: len(rs) >= len(backlog))
+    by_image: dict[str, set[str]] = {}
+    for r in accepted:
+        by_image.setdefault(body(r)["subject"], set()).add(body(r)["id"])
+    assert sorted(by_image) == sorted(str(i) for i in backlog)
+    assert all(len(ids) == 1 for ids in by_image.values()), "an effect applied twice"
+    handled = await fetch_value(deployment.dsns["catalog"], "catalog", "SELECT count(*) FROM inbox")
+    assert handled == len(backlog)

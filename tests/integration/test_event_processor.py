@@ -225,3 +225,96 @@ async def test_a_bug_in_a_handlers_sql_is_parked_not_retried_for_ever(
     assert calls == UNEXPECTED_TRIES + 1
     letter = (await sent_after(uow_factory, event))[0]["data"]
     assert letter["error_type"] == "UndefinedTableError"
+
+
+# --- batches: records of one partition in one transaction ----------------------------------
+
+
+async def outbox_of(uow_factory: UnitOfWorkFactory) -> list[dict[str, Any]]:
+    async with uow_factory.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT payload FROM outbox ORDER BY position")
+    return [json.loads(r["payload"]) for r in rows]
+
+
+async def test_a_poison_record_mid_batch_is_dead_lettered_alone(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """Its neighbours are applied once, in order; only it is parked."""
+    events = [request() for _ in range(5)]
+    poison = events[2].id
+    calls: list[str] = []
+
+    async def accept_unless_poison(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        calls.append(str(event.id))
+        await accept(uow, event)
+        if event.id == poison:
+            raise Rejected("poison")
+
+    records = [record(encode(e)) for e in events]
+    outcomes = await processor(uow_factory, accept_unless_poison).process_batch(records)
+
+    assert outcomes == [
+        Outcome.HANDLED,
+        Outcome.HANDLED,
+        Outcome.DEAD_LETTERED,
+        Outcome.HANDLED,
+        Outcome.HANDLED,
+    ]
+    sent = await outbox_of(uow_factory)
+    accepted = [e["causationid"] for e in sent if e["type"] == "ims.CaptureAccepted.v1"]
+    assert accepted == [str(e.id) for e in events if e.id != poison]  # once each, in order
+    letters = [e["data"] for e in sent if e["type"] == "ims.DeadLetter.v1"]
+    assert [(x["event_id"], x["reason"]) for x in letters] == [(str(poison), "poison")]
+
+
+async def test_an_unreadable_record_mid_batch_keeps_the_partitions_order(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    first, last = request(), request()
+    records = [record(encode(first)), record(b"not json"), record(encode(last))]
+    outcomes = await processor(uow_factory, accept).process_batch(records)
+
+    assert outcomes == [Outcome.HANDLED, Outcome.DEAD_LETTERED, Outcome.HANDLED]
+    kinds = [(e["type"], e.get("causationid")) for e in await outbox_of(uow_factory)]
+    assert [k for k, _ in kinds] == [
+        "ims.CaptureAccepted.v1",
+        "ims.DeadLetter.v1",
+        "ims.CaptureAccepted.v1",
+    ]
+    assert [kinds[0][1], kinds[2][1]] == [str(first.id), str(last.id)]
+
+
+async def test_a_redelivered_batch_and_a_record_twice_in_one_batch_have_one_effect(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    events = [request() for _ in range(3)]
+    consumer = processor(uow_factory, accept)
+    first = await consumer.process_batch([record(encode(e)) for e in events])
+    again = await consumer.process_batch(
+        [record(encode(events[0])), record(encode(events[0])), record(encode(request()))]
+    )
+
+    assert first == [Outcome.HANDLED] * 3
+    assert again == [Outcome.DUPLICATE, Outcome.DUPLICATE, Outcome.HANDLED]
+    causes = [e["causationid"] for e in await outbox_of(uow_factory)]
+    assert len(causes) == len(set(causes)) == 4
+
+
+async def test_an_outage_mid_batch_retries_the_whole_batch_once_it_is_over(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    events = [request() for _ in range(4)]
+    failures = [ConnectionResetError("db gone")]
+
+    async def flaky(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        await accept(uow, event)
+        if event.id == events[2].id and failures:
+            raise failures.pop()
+
+    outcomes = await processor(uow_factory, flaky).process_batch(
+        [record(encode(e)) for e in events]
+    )
+
+    assert outcomes == [Outcome.HANDLED] * 4
+    causes = [e["causationid"] for e in await outbox_of(uow_factory)]
+    assert causes == [str(e.id) for e in events]

@@ -5,11 +5,10 @@ recipient, who then simply loses the image from its shared tab, prompt and launc
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
-from schemas.events import ImageDeleted
+from schemas.events import membership_id
 from tests.harness import Bus, ServiceProcess, body, eventually
 from tests.infra import TestStack
 from tests.integration.sharing_kit import (
@@ -42,17 +41,6 @@ async def share_and_answer(
         assert outcomes(answered) == [(outcome, None)] * len(ids)
 
 
-async def delete_image(bus: Bus, owner: Tenant, image_id: UUID) -> None:
-    """The owner deletes the image (C5), announced exactly as the catalog announces it:
-    ImageDeleted on the image's line, one above the last fact (capture's ImageReady)."""
-    ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
-    last = max(body(r)["sequence"] for r in ready)
-    await bus.send(
-        ImageDeleted(image_id=image_id, account_id=owner.account_id, deleted_at=datetime.now(UTC)),
-        subject=image_id, tenant=owner.account_id, sequence=last + 1, source="/ims/catalog",
-    )  # fmt: skip
-
-
 async def test_the_recipient_loses_what_the_owner_cancels_removes_or_deletes(
     system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, auth_secret: str, tmp_path: Path
 ) -> None:
@@ -82,7 +70,9 @@ async def test_the_recipient_loses_what_the_owner_cancels_removes_or_deletes(
         alice.call(sharing, "DELETE", f"{members_path(removed)}/{bob.account_id}").status_code
         == 204
     )
-    await delete_image(bus, alice, deleted)
+    # C5 through the catalog's API: ImageDeleted goes out on the image's line, sharing ends
+    # the image's memberships, the catalog's projection and the notifier follow.
+    assert alice.call(catalog, "DELETE", f"/v1/images/{deleted}").status_code == 204
 
     await eventually(lambda: shared_tab(catalog, bob) == set())
     assert reasons(launch_check(catalog, bob, cancelled)) == ["share_revoked"]
@@ -91,7 +81,15 @@ async def test_the_recipient_loses_what_the_owner_cancels_removes_or_deletes(
     gone = launch_check(catalog, bob, deleted, language="en")["reasons"][0]["message"]
     assert gone == "The image's owner deleted this shared image."
     assert bob.call(sharing, "GET", "/v1/shared-images").json()["items"] == []
-    assert alice.call(sharing, "GET", members_path(deleted)).json()["code"] == "image_not_found"
+    async def sharing_saw_the_deletion() -> bool:
+        answer = alice.call(sharing, "GET", members_path(deleted))
+        return answer.status_code == 404 and answer.json()["code"] == "image_not_found"
+
+    await eventually(sharing_saw_the_deletion)
+    revoked = await bus.read(
+        "ShareRevoked", lambda rs: len(rs) >= 1, key=str(membership_id(deleted, bob.account_id))
+    )
+    assert [body(r)["data"]["cause"] for r in revoked] == ["image_deleted"]
     assert alice.call(catalog, "GET", f"/v1/images/{removed}").json()["share_tenants"] == {
         "count": 0, "members": [],
     }  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -118,3 +119,12 @@ def test_an_admin_route_needs_the_admin_role() -> None:
     assert tenant.headers["content-type"] == "application/problem+json"
     admin = call(issue_token(SECRET, account, "ops", roles=("admin",)), "/admin-only")
     assert admin.status_code == 200
+
+
+def test_a_cached_token_still_expires() -> None:
+    """Verified tokens are kept for repeat requests; their expiry is checked every time."""
+    token = signed(claims(exp=utc_now() + timedelta(seconds=2)))
+    assert call(token).status_code == 200
+    assert call(token).status_code == 200  # from the cache
+    time.sleep(2.1)
+    assert call(token).status_code == 401

@@ -28,6 +28,7 @@ exc = asyncpg.exceptions
         exc.DeadlockDetectedError("deadlock"),  # 40P01
         exc.SerializationError("could not serialize"),  # 40001
         exc.LockNotAvailableError("lock timeout"),  # 55P03
+        exc.IdleInTransactionSessionTimeoutError("idle in transaction"),  # 25P03
     ],
 )
 def test_outages_and_conflicts_are_transient(error: Exception) -> None:

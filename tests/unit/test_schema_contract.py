@@ -136,6 +136,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "image_id": ID, "account_id": OTHER, "host_id": ID, "name": "img",
         "code": "host_running", "reason": "云主机正在运行", "failed_at": NOW,
     },
+    "CaptureRefused": {
+        "image_id": ID, "account_id": OTHER, "host_id": ID, "name": "img",
+        "code": "quota_exceeded", "reason": "私有镜像配额已用完", "reason_en": "quota",
+        "quota_limit": 10, "quota_used": 10, "refused_at": NOW,
+    },
     "ImageUpdated": {
         "image_id": ID, "account_id": OTHER, "name": "img", "description": "golden",
         "publish_status": "published", "updated_at": NOW,
@@ -146,6 +151,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "min_memory_mb": 1024, "added_at": NOW,
     },
     "PublicImageRetired": {"image_id": ID, "retired_at": NOW},
+    "StorageUsageChanged": {
+        "account_id": OTHER, "stored_bytes": 4096, "stored_images": 1, "image_id": ID,
+        "delta_bytes": -1024, "changed_at": NOW,
+    },
     "ShareOffered": {**MEMBER, "offered_at": NOW},
     "ShareAccepted": {**MEMBER, "member_project_id": OTHER, "member_project_name": "prod",
                       "accepted_at": NOW},

@@ -29,3 +29,15 @@ def test_an_inbox_that_forgets_before_a_record_expires_is_refused(days: float) -
 def test_an_http_port_needs_a_signing_secret() -> None:
     with pytest.raises(ValidationError, match="IMS_AUTH_SECRET"):
         ServiceSettings(**REQUIRED, http_port=8081)  # type: ignore[arg-type]
+
+
+def test_http_helper_processes_need_a_port_to_share() -> None:
+    with pytest.raises(ValidationError, match="IMS_HTTP_PROCESSES above 1 needs an IMS_HTTP_PORT"):
+        ServiceSettings(**REQUIRED, http_processes=2)  # type: ignore[arg-type]
+    shared = ServiceSettings(
+        **REQUIRED,  # type: ignore[arg-type]
+        http_port=8081,
+        http_processes=2,
+        auth_secret="s" * 32,
+    )
+    assert shared.http_processes == 2

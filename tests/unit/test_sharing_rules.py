@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.common.language import negotiate
+from services.common.i18n import negotiate
 from services.sharing.domain import (
     MEMBER_LIMIT,
     Account,

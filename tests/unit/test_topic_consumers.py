@@ -3,12 +3,16 @@ must be exactly the services whose handlers subscribe to the topic."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from schemas import generate
-from services.capture.handlers import HANDLERS as CAPTURE
+from services.capture.handlers import build_handlers
+from services.capture.image_store import ImageStore
 from services.catalog.handlers import HANDLERS as CATALOG
 from services.notifier.handlers import HANDLERS as NOTIFIER
 from services.sharing.handlers import HANDLERS as SHARING
 
+CAPTURE = build_handlers(ImageStore(Path("/nonexistent"), Path("/nonexistent")))
 SUBSCRIPTIONS = {"capture": CAPTURE, "catalog": CATALOG, "sharing": SHARING, "notifier": NOTIFIER}
 
 

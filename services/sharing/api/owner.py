@@ -7,7 +7,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from services.common.auth import CurrentTenant
-from services.common.language import Language, RequestLanguage
+from services.common.http import RequestLanguage
+from services.common.i18n import Language
 from services.common.uow import UnitOfWork
 from services.sharing import domain, memberships
 from services.sharing.api.views import (
@@ -49,10 +50,10 @@ def router(work: Work, *, region: str | None) -> APIRouter:
                 results=[ShareResultView.of(r, language) for r in results],
                 count=count,
                 remaining=max(0, domain.MEMBER_LIMIT - count),
-                summary=domain.members_summary(count).in_(language),
+                summary=domain.members_summary(count).render(language),
             )
 
-        return await work.run(language, body)
+        return await work.run(body)
 
     @api.post("/shares", response_model=ShareResults)
     async def share_images(
@@ -68,7 +69,7 @@ def router(work: Work, *, region: str | None) -> APIRouter:
             )
             return ShareResults(results=[ShareResultView.of(r, language) for r in results])
 
-        return await work.run(language, body)
+        return await work.run(body)
 
     @api.get("/images/{image_id}/members", response_model=Members)
     async def list_members(
@@ -76,7 +77,7 @@ def router(work: Work, *, region: str | None) -> APIRouter:
     ) -> Members:
         """The image's tenants: 已有租户N个，还可以添加M个 (owner only)."""
         owner = Actor(tenant.account_id, tenant.account_name)
-        return await work.run(language, lambda uow: _members(uow, owner, image_id, language))
+        return await work.run(lambda uow: _members(uow, owner, image_id, language))
 
     @api.delete("/images/{image_id}/members/{account_id}", status_code=204)
     async def remove_member(
@@ -85,7 +86,7 @@ def router(work: Work, *, region: str | None) -> APIRouter:
         """Delete one tenant (S9); the recipient is not asked or told (S10)."""
         owner = Actor(tenant.account_id, tenant.account_name)
         await work.run(
-            language, lambda uow: memberships.remove_members(uow, owner, image_id, account_id)
+            lambda uow: memberships.remove_members(uow, owner, image_id, account_id)
         )
         return Response(status_code=204)
 
@@ -96,14 +97,14 @@ def router(work: Work, *, region: str | None) -> APIRouter:
         """取消共享 (S7) / 全部删除 (S9): every tenant of the image loses it."""
         owner = Actor(tenant.account_id, tenant.account_name)
         removed = await work.run(
-            language, lambda uow: memberships.remove_members(uow, owner, image_id, None)
+            lambda uow: memberships.remove_members(uow, owner, image_id, None)
         )
         return RemovedMembers(
             image_id=image_id,
             removed=len(removed),
             count=0,
             remaining=domain.MEMBER_LIMIT,
-            summary=domain.members_summary(0).in_(language),
+            summary=domain.members_summary(0).render(language),
         )
 
     return api
@@ -116,5 +117,5 @@ async def _members(uow: UnitOfWork, owner: Actor, image_id: UUID, language: Lang
         members=[MemberView.of(m, name, language) for m, name in found],
         count=len(found),
         remaining=max(0, domain.MEMBER_LIMIT - len(found)),
-        summary=domain.members_summary(len(found)).in_(language),
+        summary=domain.members_summary(len(found)).render(language),
     )

@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.common.auth import CurrentTenant
-from services.common.http import Problem
-from services.common.language import RequestLanguage
+from services.common.http import ProblemError, RequestLanguage
+from services.common.i18n import Text
 from services.common.uow import UnitOfWork
 from services.sharing import domain, memberships
 from services.sharing.api.views import (
@@ -24,6 +24,11 @@ from services.sharing.api.views import (
 from services.sharing.api.work import Work, problem_of
 from services.sharing.domain import Answer, MemberStatus
 from services.sharing.memberships import Actor, AnswerOutcome
+
+INVALID_CURSOR = Text(
+    "分页游标无效，请从第一页重新查询。",
+    "The cursor is not valid; start again from the first page.",
+)
 
 
 def router(work: Work) -> APIRouter:
@@ -41,12 +46,12 @@ def router(work: Work) -> APIRouter:
         try:
             after = decode_cursor(cursor) if cursor else None
         except ValueError as exc:
-            raise Problem(400, "invalid_cursor", str(exc)) from exc
+            raise ProblemError(400, "invalid_cursor", INVALID_CURSOR) from exc
 
         async def body(uow: UnitOfWork) -> list[memberships.Offer]:
             return await memberships.offers(uow, tenant.account_id, status, limit + 1, after)
 
-        found = await work.run(language, body)
+        found = await work.run(body)
         page = found[:limit]
         next_cursor = (
             encode_cursor(page[-1].membership.offered_at, page[-1].membership.membership_id)
@@ -90,10 +95,9 @@ async def _answer(
     async def body(uow: UnitOfWork) -> list[memberships.AnswerResult]:
         return await memberships.answer(uow, member, decision, request.image_ids)
 
-    results = await work.run(language, body)
+    results = await work.run(body)
     if results and all(r.outcome is AnswerOutcome.REFUSED for r in results):
         # Nothing here is this account's to answer: answered as for a missing offer, so an
         # offer made to someone else stays invisible (404).
-        raise problem_of(results[0].refusal or domain.offer_not_found(results[0].image_id),
-                         language)  # fmt: skip
+        raise problem_of(results[0].refusal or domain.offer_not_found(results[0].image_id))
     return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.common.language import Language
+from services.common.i18n import Language
 from services.sharing.domain import MEMBER_LIMIT, STATUS_LABELS, Membership, MemberStatus
 from services.sharing.memberships import AnswerResult, Offer, Recipient, ShareResult
 
@@ -73,7 +73,7 @@ class ShareResultView(BaseModel):
             status=result.status,
             status_label=_label(result.status, language),
             code=refusal.code if refusal else None,
-            detail=refusal.text.in_(language) if refusal else None,
+            detail=refusal.text.render(language) if refusal else None,
         )
 
 
@@ -100,7 +100,7 @@ class MemberView(BaseModel):
             project_id=project.project_id if project else None,
             project_name=project.name if project else None,
             status=membership.status,
-            status_label=STATUS_LABELS[membership.status].in_(language),
+            status_label=STATUS_LABELS[membership.status].render(language),
             offered_at=membership.offered_at,
             answered_at=membership.answered_at,
         )
@@ -159,7 +159,7 @@ class SharedImageView(BaseModel):
             project_id=project.project_id if project else None,
             project_name=project.name if project else None,
             status=membership.status,
-            status_label=STATUS_LABELS[membership.status].in_(language),
+            status_label=STATUS_LABELS[membership.status].render(language),
             offered_at=membership.offered_at,
             answered_at=membership.answered_at,
         )
@@ -187,7 +187,7 @@ class AnswerResultView(BaseModel):
             status=result.status,
             status_label=_label(result.status, language),
             code=refusal.code if refusal else None,
-            detail=refusal.text.in_(language) if refusal else None,
+            detail=refusal.text.render(language) if refusal else None,
         )
 
 
@@ -196,7 +196,7 @@ class AnswerResults(BaseModel):
 
 
 def _label(status: MemberStatus | None, language: Language) -> str | None:
-    return STATUS_LABELS[status].in_(language) if status else None
+    return STATUS_LABELS[status].render(language) if status else None
 
 
 def encode_cursor(offered_at: datetime, membership_id: UUID) -> str:

@@ -10,8 +10,7 @@ from uuid import uuid4
 
 import asyncpg
 
-from services.common.http import Problem
-from services.common.language import Language
+from services.common.http import ProblemError
 from services.common.uow import UnitOfWork, UnitOfWorkFactory
 from services.sharing.domain import Refusal
 from services.sharing.memberships import Refused
@@ -34,15 +33,16 @@ STATUS_OF_CODE = {
 }
 
 
-def problem_of(refusal: Refusal, language: Language) -> Problem:
-    return Problem(STATUS_OF_CODE.get(refusal.code, 400), refusal.code, refusal.text.in_(language))
+def problem_of(refusal: Refusal) -> ProblemError:
+    """The problem document of a refusal (rendered in the request's language)."""
+    return ProblemError(STATUS_OF_CODE.get(refusal.code, 400), refusal.code, refusal.text)
 
 
 @dataclass(frozen=True)
 class Work:
     uow_factory: UnitOfWorkFactory
 
-    async def run(self, language: Language, body: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    async def run(self, body: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """``body`` in one unit of work with a correlation id of its own; a Refused turns
         into a problem document (the work rolls back)."""
         for attempt in range(1, _TRIES + 1):
@@ -50,7 +50,7 @@ class Work:
                 async with self.uow_factory.unit_of_work(correlation_id=uuid4()) as uow:
                     return await body(uow)
             except Refused as refused:
-                raise problem_of(refused.refusal, language) from refused
+                raise problem_of(refused.refusal) from refused
             except _RETRIED:
                 if attempt == _TRIES:
                     raise

@@ -4,15 +4,15 @@ with its cause), for the shared tab (C2), share tenants (C3) and the launch chec
 Revoked memberships are kept, so a launch check can say why an image is gone.
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0004
 """
 
 from services.common.migrate import execute_script
 
-# Numbered apart from the catalog's own line (0003...), which another change extends at
-# the same time; re-chained after it when both are merged.
+# Numbered apart from the catalog's own line, which another change extended at the same
+# time (0003, 0004); chained after it when the two were merged.
 revision = "0010"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

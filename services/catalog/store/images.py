@@ -1,10 +1,10 @@
-"""Catalog persistence: the images table, in the catalog's own schema (asyncpg SQL)."""
+"""The images table: what capture's facts change, what tenants read (lists, detail)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,27 +40,32 @@ class ImageRecord:
     failure_reason: str | None
     created_at: datetime
     updated_at: datetime
+    # None while an image the API registered waits for its own CaptureRequested.
+    accepted_at: datetime | None = None
     shared: bool = False  # has share tenants (the lists' 共享 是/否)
 
     @classmethod
     def from_row(cls, row: Record) -> ImageRecord:
-        values = dict(row)
-        values.pop("location", None)
+        # ``shared`` is only in the queries that compute it (lists, detail).
+        values = {name: row[name] for name in _IMAGE_FIELDS if name in row}
         values["visibility"] = Visibility(values["visibility"])
         values["status"] = ImageStatus(values["status"])
         values["publish_status"] = PublishStatus(values["publish_status"])
         return cls(**values)
 
 
+_IMAGE_FIELDS = tuple(f.name for f in fields(ImageRecord))
+
+
 async def insert_creating(
     conn: Connection, request: CaptureRequested, requested_at: datetime
 ) -> bool:
-    """Register a requested image as creating; False if the image id is already taken."""
+    """Register a requested image as creating and accepted; False if the id is taken."""
     inserted = await conn.fetchval(
         """
         INSERT INTO images (image_id, visibility, owner_account_id, name, description, status,
-                            source_host_id, created_at, updated_at)
-        VALUES ($1, 'private', $2, $3, $4, 'creating', $5, $6, $6)
+                            source_host_id, created_at, updated_at, accepted_at)
+        VALUES ($1, 'private', $2, $3, $4, 'creating', $5, $6, $6, $6)
         ON CONFLICT (image_id) DO NOTHING
         RETURNING true
         """,
@@ -148,6 +153,12 @@ async def owner_of(conn: Connection, image_id: UUID) -> UUID | None:
     return owner
 
 
+async def get_image(conn: Connection, image_id: UUID) -> ImageRecord | None:
+    """Any image, also a deleted one (for the catalog's own rules, never for a tenant)."""
+    row = await conn.fetchrow("SELECT * FROM images WHERE image_id = $1", image_id)
+    return ImageRecord.from_row(row) if row else None
+
+
 async def get_visible_image(
     conn: Connection, image_id: UUID, account_id: UUID
 ) -> ImageRecord | None:
@@ -162,12 +173,6 @@ async def get_visible_image(
         image_id,
         account_id,
     )
-    return ImageRecord.from_row(row) if row else None
-
-
-async def get_image(conn: Connection, image_id: UUID) -> ImageRecord | None:
-    """Any image, whoever owns it: for checks that decide visibility themselves (C8)."""
-    row = await conn.fetchrow("SELECT * FROM images WHERE image_id = $1", image_id)
     return ImageRecord.from_row(row) if row else None
 
 

@@ -1,14 +1,14 @@
 """Sharing: memberships (an image offered to an account, and its answer), and what sharing
 now keeps of every image: public or private, and its status from creating to deleted.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from services.common.migrate import execute_script
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,14 @@
 recipient's prompt (changed since its last version? when may the next go out?), and the
 prompt as a notice of its own in the account's inbox (one per account, no image; unread first).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from services.common.migrate import execute_script
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,180 @@
+"""What the catalog's HTTP API answers: the response bodies (and so its OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import Response
+from pydantic import BaseModel
+
+from services.catalog import messages, store
+from services.catalog.domain import (
+    IMAGE_TYPE_LABEL,
+    PUBLISH_LABELS,
+    STATUS_LABELS,
+    ImageStatus,
+    PublishStatus,
+    Quota,
+    Visibility,
+    bytes_to_console_gb,
+)
+from services.catalog.sharing_api import ShareTenantsView
+from services.common.i18n import Language
+
+
+class ImageSourceView(BaseModel):
+    host_id: UUID
+    host_name: str | None
+
+
+class FailureView(BaseModel):
+    code: str
+    reason: str
+
+
+class ImageView(BaseModel):
+    id: UUID
+    name: str
+    description: str
+    status: ImageStatus
+    status_label: str
+    visibility: Visibility
+    image_type: str
+    os: dict[str, Any] | None
+    os_label: str | None
+    system_disk_gb: int | None
+    min_memory_mb: int | None
+    disk_format: str | None
+    size_bytes: int | None
+    size_label: str | None
+    checksum_sha256: str | None
+    publish_status: PublishStatus
+    publish_status_label: str
+    source: ImageSourceView | None
+    progress: int
+    failure: FailureView | None
+    shared: bool
+    created_at: datetime
+    share_tenants: ShareTenantsView | None = None  # in the detail only (C3)
+
+    @classmethod
+    def of(cls, image: store.ImageRecord) -> ImageView:
+        """The view of a stored image. Built without validation (``model_construct``): the
+        record's fields are typed already, and lists build twenty of these per request."""
+        os_label = None
+        if image.os:
+            os_label = " ".join(p for p in (image.os.get("distro"), image.os.get("version")) if p)
+            os_label = f"{os_label} 64bit"
+        source = (
+            ImageSourceView.model_construct(
+                host_id=image.source_host_id, host_name=image.source_host_name
+            )
+            if image.source_host_id
+            else None
+        )
+        failure = (
+            FailureView.model_construct(code=image.failure_code, reason=image.failure_reason or "")
+            if image.failure_code
+            else None
+        )
+        return cls.model_construct(
+            id=image.image_id,
+            name=image.name,
+            description=image.description,
+            status=image.status,
+            status_label=STATUS_LABELS[image.status],
+            visibility=image.visibility,
+            image_type=IMAGE_TYPE_LABEL,
+            os=image.os,
+            os_label=os_label,
+            system_disk_gb=image.system_disk_gb,
+            min_memory_mb=image.min_memory_mb,
+            disk_format=image.disk_format,
+            size_bytes=image.size_bytes,
+            size_label=bytes_to_console_gb(image.size_bytes)
+            if image.size_bytes is not None
+            else None,
+            checksum_sha256=image.checksum_sha256,
+            publish_status=image.publish_status,
+            publish_status_label=PUBLISH_LABELS[image.publish_status],
+            source=source,
+            progress=image.progress,
+            failure=failure,
+            shared=image.shared,
+            created_at=image.created_at,
+        )
+
+
+class QuotaView(BaseModel):
+    """C6: how many private images the account may hold, holds, and may still create."""
+
+    limit: int
+    used: int
+    remaining: int
+    text: str  # the console's line, e.g. "您还可以创建3个私有镜像。"
+
+    @classmethod
+    def of(cls, quota: Quota, language: Language) -> QuotaView:
+        return cls(
+            limit=quota.limit,
+            used=quota.used,
+            remaining=quota.remaining,
+            text=messages.quota_left(quota.remaining).render(language),
+        )
+
+
+class ImagePage(BaseModel):
+    items: list[ImageView]
+    next_cursor: str | None
+    quota: QuotaView | None = None  # on the private tab
+
+
+def json_response(view: BaseModel, status_code: int = 200) -> Response:
+    """A view serialised once, by pydantic: FastAPI would validate it again and serialise
+    it through its own path, which the lists pay for on every request."""
+    return Response(view.model_dump_json(), status_code, media_type="application/json")
+
+
+class CreatedView(BaseModel):
+    image_id: UUID
+    status: ImageStatus
+    status_label: str
+    quota: QuotaView
+
+
+class DeleteResult(BaseModel):
+    image_id: UUID
+    outcome: Literal["deleted", "refused"]
+    code: str | None = None
+    detail: str | None = None
+
+
+class BatchDeleteView(BaseModel):
+    results: list[DeleteResult]
+
+
+class AccountQuotaView(BaseModel):
+    account_id: UUID
+    private_images: QuotaView
+
+
+class UsageView(BaseModel):
+    """C9: what the account stores (files of its normal private images), as billed."""
+
+    account_id: UUID
+    stored_bytes: int
+    stored_images: int
+    stored_label: str  # GB with three decimals, as the console shows sizes
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, account: store.AccountRecord) -> UsageView:
+        return cls(
+            account_id=account.account_id,
+            stored_bytes=account.stored_bytes,
+            stored_images=account.stored_images,
+            stored_label=bytes_to_console_gb(account.stored_bytes),
+            updated_at=account.updated_at,
+        )

@@ -1,0 +1,83 @@
+"""Capture requests: registered by the API before they travel (C6), refused over quota."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from schemas.events import CaptureRequested
+from services.catalog.store.images import ImageRecord
+from services.common.db import Connection
+
+
+async def register_request(
+    conn: Connection,
+    image_id: UUID,
+    account_id: UUID,
+    host_id: UUID,
+    name: str,
+    description: str,
+    at: datetime,
+) -> ImageRecord | None:
+    """An image the API registered as creating, its quota slot taken, before its
+    CaptureRequested comes back to be accepted; None if the id is taken."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO images (image_id, visibility, owner_account_id, name, description, status,
+                            source_host_id, created_at, updated_at)
+        VALUES ($1, 'private', $2, $3, $4, 'creating', $5, $6, $6)
+        ON CONFLICT (image_id) DO NOTHING
+        RETURNING *
+        """,
+        image_id,
+        account_id,
+        name,
+        description,
+        host_id,
+        at,
+    )
+    return ImageRecord.from_row(row) if row else None
+
+
+async def accept_registered(
+    conn: Connection, image_id: UUID, owner: UUID, at: datetime
+) -> ImageRecord | None:
+    """Accept the capture of an image the API registered; None if there is no such image
+    waiting (already accepted, or not this owner's)."""
+    row = await conn.fetchrow(
+        """
+        UPDATE images SET accepted_at = $3
+        WHERE image_id = $1 AND owner_account_id = $2 AND status = 'creating'
+            AND accepted_at IS NULL
+        RETURNING *
+        """,
+        image_id,
+        owner,
+        at,
+    )
+    return ImageRecord.from_row(row) if row else None
+
+
+async def insert_refused(
+    conn: Connection, request: CaptureRequested, code: str, reason: str, at: datetime
+) -> bool:
+    """Record a refused request as a failed image (it holds nothing); False if the id is
+    taken."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO images (image_id, visibility, owner_account_id, name, description, status,
+                            source_host_id, failure_code, failure_reason, created_at, updated_at)
+        VALUES ($1, 'private', $2, $3, $4, 'failed', $5, $6, $7, $8, $8)
+        ON CONFLICT (image_id) DO NOTHING
+        RETURNING true
+        """,
+        request.image_id,
+        request.account_id,
+        request.name,
+        request.description,
+        request.host_id,
+        code,
+        reason,
+        at,
+    )
+    return bool(inserted)

@@ -1,0 +1,225 @@
+"""Capture jobs going wrong half-way, through real Kafka, PostgreSQL and service processes:
+the host changes during the copy (K2), a second worker takes over a frozen worker's lease,
+a worker is killed mid-copy. Each test runs its own processes on its own deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+from aiokafka import ConsumerRecord
+
+from services.common.failpoints import CRASH_EXIT_CODE
+from tests.harness import Bus, ServiceProcess, body, eventually, token_for
+from tests.infra import TestStack
+from tests.integration import facts
+from tests.integration.conftest import Spawn
+
+MIB = 1024 * 1024
+# Bigger than one copy chunk (4 MiB), so a capture can be caught half-way.
+DISK_BYTES = 12 * MIB
+
+
+async def capture_job(stack: TestStack, image_id: UUID) -> asyncpg.Record:
+    conn = await asyncpg.connect(stack.dsns["capture"], server_settings={"search_path": "capture"})
+    try:
+        row = await conn.fetchrow("SELECT * FROM capture_jobs WHERE image_id = $1", image_id)
+    finally:
+        await conn.close()
+    assert row is not None
+    return row
+
+
+async def wait_status(
+    catalog: ServiceProcess, secret: str, account: UUID, image_id: UUID, status: str
+) -> dict[str, Any]:
+    """The image as the catalog's API shows its owner, once it has ``status``."""
+    headers = {"Authorization": f"Bearer {token_for(secret, account)}"}
+
+    def probe() -> dict[str, Any] | None:
+        response = httpx.get(catalog.url(f"/v1/images/{image_id}"), headers=headers, timeout=5)
+        if response.status_code == 200 and response.json()["status"] == status:
+            return dict(response.json())
+        return None
+
+    found: dict[str, Any] = await eventually(probe, timeout=45)
+    return found
+
+
+def image_store(capture: ServiceProcess) -> Path:
+    return Path(capture.env["IMS_IMAGE_STORE"])
+
+
+def staged_files(capture: ServiceProcess, image_id: UUID) -> list[Path]:
+    return list(image_store(capture).glob(f".{image_id}.*.partial"))
+
+
+def published_files(capture: ServiceProcess, image_id: UUID) -> list[Path]:
+    return list(image_store(capture).glob(f"{image_id}.*"))
+
+
+def event_ids(records: list[ConsumerRecord[bytes, bytes]]) -> set[str]:
+    """Distinct CloudEvents ids: the relay is at-least-once, so one event may be sent twice."""
+    return {body(r)["id"] for r in records}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def logged(process: ServiceProcess, event: str, image_id: UUID) -> bool:
+    return any(
+        f'"{event}"' in line and str(image_id) in line
+        for line in process.log_path.read_text(errors="replace").splitlines()
+    )
+
+
+def second_instance(process: ServiceProcess) -> ServiceProcess:
+    """Gives a second process of a service its own log and faust data dir."""
+    home = process.log_path.parent.with_name(process.log_path.parent.name + "-2")
+    home.mkdir(parents=True, exist_ok=True)
+    process.log_path = home / "service.log"
+    process.env["IMS_DATA_DIR"] = str(home / "data")
+    return process
+
+
+@contextmanager
+def frozen(process: ServiceProcess) -> Iterator[None]:
+    """The process stopped with SIGSTOP for the block, and always thawed after it, also when
+    the test fails inside (a stopped process would ignore the SIGTERM of the teardown)."""
+    assert process.proc is not None
+    process.proc.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        if process.proc.poll() is None:
+            process.proc.send_signal(signal.SIGCONT)
+
+
+async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_file(
+    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+) -> None:
+    catalog, capture = spawn(deployment, "catalog"), spawn(deployment, "capture")
+    capture.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "1"  # about 12 s for the whole disk
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    disk = facts.make_disk(tmp_path, DISK_BYTES)
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
+        await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+        catalog.start()
+        capture.start()
+        catalog.wait_healthy()
+        capture.wait_healthy()
+
+        await bus.read("CaptureProgressed", lambda rs: len(rs) >= 1, key=str(image_id))
+        started = facts.host(account, host_id, disk, state="running")
+        await bus.send(started, subject=host_id, tenant=account, sequence=2, source="/ecs")
+
+        failed = await bus.read("CaptureFailed", lambda rs: len(rs) >= 1, key=str(image_id))
+        image = await wait_status(catalog, auth_secret, account, image_id, "failed")
+        ready = await bus.read("ImageReady", lambda rs: True, key=str(image_id))
+
+    assert [body(r)["data"]["code"] for r in failed] == ["host_changed"]
+    assert image["failure"]["code"] == "host_changed"
+    assert "未保留任何镜像文件" in image["failure"]["reason"]
+    assert ready == []
+    assert staged_files(capture, image_id) == []
+    assert published_files(capture, image_id) == []
+    job = await capture_job(deployment, image_id)
+    assert (job["status"], job["failure_code"]) == ("failed", "host_changed")
+
+
+async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
+    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+) -> None:
+    catalog = spawn(deployment, "catalog")
+    first, second = spawn(deployment, "capture"), second_instance(spawn(deployment, "capture"))
+    for capture in (first, second):
+        capture.env["IMS_JOB_LEASE_SECONDS"] = "6"
+        # A frozen instance's open transaction (an outbox batch, a progress report) is ended
+        # by the database after this long, so it cannot block the other instance.
+        capture.env["IMS_KAFKA_REQUEST_TIMEOUT_SECONDS"] = "3"
+        capture.env["IMS_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS"] = "5"
+    # Slow (16 s a chunk), so the first is still copying when it is frozen after its first
+    # chunk, and not in a transaction; the second copies at full speed.
+    first.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "0.25"
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    disk = facts.make_disk(tmp_path, DISK_BYTES)
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
+        await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+        catalog.start()
+        first.start()
+        catalog.wait_healthy()
+        first.wait_healthy()
+        await bus.read("CaptureProgressed", lambda rs: len(rs) >= 1, key=str(image_id))
+
+        with frozen(first):
+            job = await capture_job(deployment, image_id)
+            assert (job["status"], job["attempts"]) == ("running", 1)
+            assert len(staged_files(first, image_id)) == 1  # frozen mid-copy
+
+            second.start().wait_healthy()  # takes the job once the first one's lease ran out
+
+            async def finished() -> bool:
+                job = await capture_job(deployment, image_id)
+                return bool(job["status"] == "succeeded")
+
+            await eventually(finished, timeout=30)
+            # Published while the first is still frozen: had it been frozen inside an
+            # outbox batch, the database has ended that transaction and freed the relay lock.
+            image = await wait_status(catalog, auth_secret, account, image_id, "normal")
+            ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
+
+        # Thawed: the first finds its lease lost, drops its copy and announces nothing.
+        await eventually(lambda: logged(first, "capture.lease_lost", image_id), timeout=30)
+        ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
+        failed = await bus.read("CaptureFailed", lambda rs: True, key=str(image_id))
+
+    assert len(event_ids(ready)) == 1
+    assert failed == []
+    assert image["checksum_sha256"] == sha256(disk)
+    assert [sha256(f) for f in published_files(first, image_id)] == [sha256(disk)]
+    assert staged_files(first, image_id) == []
+    assert logged(second, "capture.finished", image_id)
+    assert not logged(first, "capture.finished", image_id)
+    job = await capture_job(deployment, image_id)
+    assert (job["status"], job["attempts"]) == ("succeeded", 2)
+
+
+async def test_a_capture_killed_mid_copy_is_finished_by_its_successor_without_orphans(
+    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+) -> None:
+    catalog, capture = spawn(deployment, "catalog"), spawn(deployment, "capture")
+    capture.env["IMS_JOB_LEASE_SECONDS"] = "6"  # the successor may take the job soon
+    account, host_id, image_id = uuid4(), uuid4(), uuid4()
+    disk = facts.make_disk(tmp_path, DISK_BYTES)
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
+        await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
+        catalog.start().wait_healthy()
+
+        capture.start(failpoints="capture.mid_copy")
+        assert capture.wait_exit(timeout=45) == CRASH_EXIT_CODE
+        assert len(staged_files(capture, image_id)) == 1  # what the crash left behind
+
+        capture.start().wait_healthy()
+        image = await wait_status(catalog, auth_secret, account, image_id, "normal")
+        ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
+
+    assert len(event_ids(ready)) == 1
+    assert image["checksum_sha256"] == sha256(disk)
+    assert image["size_bytes"] == DISK_BYTES
+    assert [sha256(f) for f in published_files(capture, image_id)] == [sha256(disk)]
+    assert staged_files(capture, image_id) == []
+    assert logged(capture, "capture.orphans_removed", image_id)
+    job = await capture_job(deployment, image_id)
+    assert (job["status"], job["attempts"]) == ("succeeded", 2)
