@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from deploy.stack import postgres
 from schemas.events import AccountChanged, ImageReady, ImageSource
 from tests.harness import Bus, ServiceProcess, service_process, token_for
 from tests.infra import TestStack, open_test_stack
@@ -34,6 +35,22 @@ class Bench:
     stack: TestStack
     secret: str
     services: dict[str, ServiceProcess]
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each service (with its HTTP helpers), PostgreSQL and
+        Kafka: what other tenants of the machine cannot inflate much, unlike latency."""
+        used = {
+            name: cpu_seconds(service_pids(process.proc.pid))
+            for name, process in self.services.items()
+            if process.proc is not None
+        }
+        home = str(postgres.choose_home(self.stack.tmp_dir))
+        used["postgres"] = cpu_seconds(postgres_pids(home))
+        used["kafka"] = cpu_seconds(
+            [p for p, (_, cmd) in _processes().items()
+             if "java" in cmd and str(self.stack.tmp_dir) in cmd]
+        )  # fmt: skip
+        return used
 
     def bus(self) -> Bus:
         return Bus(self.stack.kafka_bootstrap, self.stack.topic_prefix)
@@ -56,15 +73,20 @@ class Bench:
 
 
 @contextmanager
-def bench_stack(services: Sequence[str]) -> Iterator[Bench]:
+def bench_stack(
+    services: Sequence[str], env: dict[str, dict[str, str]] | None = None
+) -> Iterator[Bench]:
     """Kafka and PostgreSQL (local processes unless IMS_TEST_* name others) and the given
-    services, migrated and healthy; all gone afterwards."""
+    services (with extra environment per service), migrated and healthy; all gone
+    afterwards."""
     with ExitStack() as exit_stack:
         tmp = Path(tempfile.mkdtemp(prefix="ims-bench-"))
         exit_stack.callback(shutil.rmtree, tmp, True)
         stack = open_test_stack(exit_stack, tmp, dict(os.environ))
         secret = secrets.token_hex(32)
         processes = {name: service_process(stack, name, auth_secret=secret) for name in services}
+        for name, extra in (env or {}).items():
+            processes[name].env.update(extra)
         for process in processes.values():
             process.migrate()
             exit_stack.callback(process.stop)
@@ -110,6 +132,56 @@ async def announce_images(bench: Bench, bus: Bus, owner: UUID, count: int) -> li
             subject=image_id, tenant=owner, sequence=2, source="/ims/capture",
         )  # fmt: skip
     return images
+
+
+def cpu_ms_per(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, float]:
+    """CPU milliseconds each component spent per unit of work (a pair, an offer)."""
+    return {name: round((after[name] - before[name]) * 1000 / units, 2) for name in after}
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # from the 3rd field on (state, ppid, ...)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the live processes ``pids``."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = _stat(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                found[int(entry.name)] = (int(_stat(int(entry.name))[1]), cmdline)
+            except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+                continue
+    return found
+
+
+def postgres_pids(home: str) -> list[int]:
+    """The postmaster whose command line names ``home``, and its backends."""
+    procs = _processes()
+    roots = [p for p, (_, cmd) in procs.items() if "postgres" in cmd and home in cmd]
+    return roots + [p for p, (ppid, _) in procs.items() if ppid in roots]
+
+
+def service_pids(pid: int) -> list[int]:
+    """A service process and its HTTP helpers (IMS_HTTP_PROCESSES)."""
+    return [pid] + [p for p, (ppid, _) in _processes().items() if ppid == pid]
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.envelope import Envelope
 from schemas.events import ShareOffered, membership_id
 from services.common.codec import build_envelope, encode
-from tests.bench.common import Bench, bench_stack, machine, summary
+from tests.bench.common import Bench, bench_stack, cpu_ms_per, machine, summary
 
 KEEP_UP_P99_S = 1.0
 DRAIN_S = 2.0
@@ -79,6 +79,7 @@ async def step(bench: Bench, rate: int, seconds: float) -> dict[str, Any]:
                 all_seen.set()
 
     reader = asyncio.create_task(read())
+    cpu_before = bench.cpu()
     producer = AIOKafkaProducer(
         bootstrap_servers=bench.stack.kafka_bootstrap, acks="all", linger_ms=1
     )
@@ -96,6 +97,7 @@ async def step(bench: Bench, rate: int, seconds: float) -> dict[str, Any]:
         last = time.perf_counter()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_seen.wait(), 60)
+        cpu_after = bench.cpu()
     finally:
         reader.cancel()
         await producer.stop()
@@ -111,6 +113,7 @@ async def step(bench: Bench, rate: int, seconds: float) -> dict[str, Any]:
         "late_or_missing": len(late),
         **stats,
         "kept_up": not late and stats["p99_ms"] < KEEP_UP_P99_S * 1000,
+        "cpu_ms_per_offer": cpu_ms_per(cpu_before, cpu_after, len(sent)),
     }
 
 

@@ -25,6 +25,7 @@ from tests.bench.common import (
     announce_accounts,
     announce_images,
     bench_stack,
+    cpu_ms_per,
     machine,
     summary,
 )
@@ -76,6 +77,7 @@ async def run(bench: Bench, owners_count: int, clients: int) -> dict[str, Any]:
         assert response.status == 200, answer
         assert len(answer["results"]) == owners_count * IMAGES_PER_REQUEST
 
+    cpu_before = bench.cpu()
     timeout = aiohttp.ClientTimeout(total=600)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         start = time.perf_counter()
@@ -93,6 +95,7 @@ async def run(bench: Bench, owners_count: int, clients: int) -> dict[str, Any]:
     )
     await bench.until("notifier", settled, 1)
     resolved = time.perf_counter()
+    cpu_after = bench.cpu()
     versions = await bench.count(
         "notifier", "SELECT count(*) FROM outbox WHERE topic LIKE '%SharePromptUpdated'"
     )
@@ -111,6 +114,7 @@ async def run(bench: Bench, owners_count: int, clients: int) -> dict[str, Any]:
         "seconds_until_catalog_lists_all": round(visible - start, 2),
         "seconds_until_every_prompt_resolved": round(resolved - start, 2),
         "prompt_versions_published": versions,
+        "cpu_ms_per_pair": cpu_ms_per(cpu_before, cpu_after, pairs),
     }
 
 
@@ -118,9 +122,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--owners", type=int, default=8)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--http-processes", type=int, default=1, help="IMS_HTTP_PROCESSES of sharing"
+    )
     args = parser.parse_args()
     before = machine()
-    with bench_stack(["catalog", "sharing", "notifier"]) as bench:
+    env = {"sharing": {"IMS_HTTP_PROCESSES": str(args.http_processes)}}
+    with bench_stack(["catalog", "sharing", "notifier"], env) as bench:
         result = asyncio.run(run(bench, args.owners, args.clients))
     print(json.dumps({"benchmark": "sharing_batch", "machine_before": before,
                       "result": result, "load_average_after": machine()["load_average"]},

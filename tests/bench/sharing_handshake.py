@@ -31,6 +31,7 @@ from tests.bench.common import (
     announce_accounts,
     announce_images,
     bench_stack,
+    cpu_ms_per,
     machine,
     summary,
 )
@@ -111,6 +112,7 @@ async def run(bench: Bench, pairs: int, clients: int) -> dict[str, object]:
             round_trips.append(now - started)
             accepted_at[membership_id(image_id, recipient.account_id)] = now
 
+    cpu_before = bench.cpu()
     watcher = asyncio.create_task(watch())
     connector = aiohttp.TCPConnector(limit=clients * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -120,6 +122,7 @@ async def run(bench: Bench, pairs: int, clients: int) -> dict[str, object]:
         await asyncio.wait_for(done.wait(), 300)
         end = max(visible_at[m] for m in expected)
         await watcher
+        cpu_after = bench.cpu()
         # Through the API, as the console sees it: every recipient's shared tab lists its pairs.
         listed = 0
         for recipient in recipients:
@@ -150,6 +153,7 @@ async def run(bench: Bench, pairs: int, clients: int) -> dict[str, object]:
         "ratio_to_glance": round(rate / GLANCE_PAIRS_PER_S, 2),
         "share_plus_accept_round_trip": summary(round_trips),
         "accept_to_visible": summary(latency),
+        "cpu_ms_per_pair": cpu_ms_per(cpu_before, cpu_after, total),
     }
 
 
@@ -157,9 +161,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--http-processes", type=int, default=1, help="IMS_HTTP_PROCESSES of sharing"
+    )
     args = parser.parse_args()
     before = machine()
-    with bench_stack(["catalog", "sharing", "notifier"]) as bench:
+    env = {"sharing": {"IMS_HTTP_PROCESSES": str(args.http_processes)}}
+    with bench_stack(["catalog", "sharing", "notifier"], env) as bench:
         result = asyncio.run(run(bench, args.pairs, args.clients))
     print(json.dumps({"benchmark": "sharing_handshake", "machine_before": before,
                       "result": result, "load_average_after": machine()["load_average"]},
