@@ -118,7 +118,9 @@ async def step(bench: Bench, rate: int, seconds: float) -> dict[str, Any]:
 
 
 async def run(bench: Bench, rate: int, seconds: float, find_max: bool) -> dict[str, Any]:
-    await step(bench, 50, 5)  # warm-up: JIT, connections, group assignment
+    # Warm-up: Kafka's JIT (its CPU per record falls ~5x in the first minute), connections,
+    # the group's assignment.
+    await step(bench, 200, 20)
     result: dict[str, Any] = {"steady": await step(bench, rate, seconds)}
     if find_max:
         steps, sustained = [], 0

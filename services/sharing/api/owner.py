@@ -85,9 +85,7 @@ def router(work: Work, *, region: str | None) -> APIRouter:
     ) -> Response:
         """Delete one tenant (S9); the recipient is not asked or told (S10)."""
         owner = Actor(tenant.account_id, tenant.account_name)
-        await work.run(
-            lambda uow: memberships.remove_members(uow, owner, image_id, account_id)
-        )
+        await work.run(lambda uow: memberships.remove_members(uow, owner, image_id, account_id))
         return Response(status_code=204)
 
     @api.delete("/images/{image_id}/members", response_model=RemovedMembers)
@@ -96,9 +94,7 @@ def router(work: Work, *, region: str | None) -> APIRouter:
     ) -> RemovedMembers:
         """取消共享 (S7) / 全部删除 (S9): every tenant of the image loses it."""
         owner = Actor(tenant.account_id, tenant.account_name)
-        removed = await work.run(
-            lambda uow: memberships.remove_members(uow, owner, image_id, None)
-        )
+        removed = await work.run(lambda uow: memberships.remove_members(uow, owner, image_id, None))
         return RemovedMembers(
             image_id=image_id,
             removed=len(removed),
