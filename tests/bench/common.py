@@ -45,7 +45,7 @@ class Bench:
             if process.proc is not None
         }
         home = str(postgres.choose_home(self.stack.tmp_dir))
-        used["postgres"] = cpu_seconds(postgres_pids(home))
+        used["postgres"] = postgres_cpu(home)
         used["kafka"] = cpu_seconds(
             [p for p, (_, cmd) in _processes().items()
              if "java" in cmd and str(self.stack.tmp_dir) in cmd]
@@ -147,15 +147,18 @@ def _stat(pid: int) -> list[str]:
     return text[text.rindex(")") + 2 :].split()  # from the 3rd field on (state, ppid, ...)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of the live processes ``pids``."""
+def cpu_seconds(pids: list[int], *, reaped: bool = False) -> float:
+    """User + system CPU seconds of the live processes ``pids``; with ``reaped``, also of
+    their children that have exited (a PostgreSQL backend's time goes to the postmaster)."""
     total = 0.0
     for pid in pids:
         try:
             fields = _stat(pid)
         except (FileNotFoundError, ProcessLookupError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / _TICK
+        total += (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+        if reaped:
+            total += (int(fields[13]) + int(fields[14])) / _TICK  # cutime + cstime
     return total
 
 
@@ -172,11 +175,13 @@ def _processes() -> dict[int, tuple[int, str]]:
     return found
 
 
-def postgres_pids(home: str) -> list[int]:
-    """The postmaster whose command line names ``home``, and its backends."""
+def postgres_cpu(home: str) -> float:
+    """CPU seconds of the postmaster whose command line names ``home``: its own, its live
+    backends' and those of the backends that have exited."""
     procs = _processes()
     roots = [p for p, (_, cmd) in procs.items() if "postgres" in cmd and home in cmd]
-    return roots + [p for p, (ppid, _) in procs.items() if ppid in roots]
+    live = [p for p, (ppid, _) in procs.items() if ppid in roots]
+    return cpu_seconds(roots, reaped=True) + cpu_seconds(live)
 
 
 def service_pids(pid: int) -> list[int]:
