@@ -1,9 +1,9 @@
-"""Real Kafka and PostgreSQL for the test session: external, containers, or local processes.
+"""Real Kafka and PostgreSQL for the test session: external, or local processes.
 
-Order of choice, per component: (a) the one named by IMS_TEST_KAFKA_BOOTSTRAP /
-IMS_TEST_POSTGRES_DSN, (b) testcontainers when a Docker engine answers, (c) processes
-started with deploy.stack in a temporary state dir on free ports (the jar cache is shared).
-Each session then gets its own database (one role + schema per service) and topic prefix.
+Per component: the one named by IMS_TEST_KAFKA_BOOTSTRAP / IMS_TEST_POSTGRES_DSN, else a
+process started with deploy.stack in a temporary state dir on free ports (the jar cache is
+shared). Each session then gets its own database (one role + schema per service) and topic
+prefix. IMS in containers is tests/containers/, started by ims_testkit as other teams do.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from deploy.stack.config import SERVICES, default_jar_dir
 from deploy.stack.provision import drop, provision
 from deploy.stack.topics import delete_topics, ensure_topics
 from schemas.topics import topic_name
-
-KAFKA_IMAGE = "apache/kafka:4.1.1"
-POSTGRES_IMAGE = "postgres:15"
 
 
 @dataclass(frozen=True)
@@ -51,68 +48,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def docker_answers(timeout_s: float = 2.0) -> bool:
-    """True when a Docker engine answers a ping quickly (here, usually not)."""
-    try:
-        import docker  # type: ignore[import-untyped]
-
-        client = docker.from_env(timeout=timeout_s)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:  # no SDK, no socket, no daemon: all mean "no Docker"
-        return False
-
-
-# -- (b) containers ---------------------------------------------------------------------------
-
-
-def container_kafka(exit_stack: ExitStack) -> str:
-    # testcontainers' KafkaContainer drives Confluent images (their /etc/confluent scripts);
-    # the apache/kafka image is configured by KAFKA_* env instead, on a fixed host port so
-    # the advertised listener is right from the start.
-    from testcontainers.core.container import DockerContainer
-
-    port, controller = free_port(), 9093
-    container = (
-        DockerContainer(KAFKA_IMAGE)
-        .with_bind_ports(9092, port)
-        .with_env("KAFKA_NODE_ID", "1")
-        .with_env("KAFKA_PROCESS_ROLES", "broker,controller")
-        .with_env("KAFKA_LISTENERS", f"PLAINTEXT://:9092,CONTROLLER://:{controller}")
-        .with_env("KAFKA_ADVERTISED_LISTENERS", f"PLAINTEXT://127.0.0.1:{port}")
-        .with_env("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
-        .with_env(
-            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
-        )
-        .with_env("KAFKA_CONTROLLER_QUORUM_VOTERS", f"1@localhost:{controller}")
-        .with_env("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-        .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-        .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-        .with_env("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
-        .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
-    )
-    container.start()
-    exit_stack.callback(container.stop)
-    bootstrap = f"127.0.0.1:{port}"
-    _wait_broker(bootstrap)
-    return bootstrap
-
-
-def container_postgres(exit_stack: ExitStack) -> str:
-    from testcontainers.community.postgres import PostgresContainer
-
-    password = secrets.token_hex(16)
-    container = PostgresContainer(
-        POSTGRES_IMAGE, username="postgres", password=password, dbname="postgres", driver=None
-    )
-    container.start()
-    exit_stack.callback(container.stop)
-    return str(container.get_connection_url())
-
-
-# -- (c) local processes ----------------------------------------------------------------------
+# -- local processes ---------------------------------------------------------------------------
 
 
 def local_kafka_start(exit_stack: ExitStack, state_dir: Path) -> tuple[kafka.KafkaNode, int]:
@@ -150,21 +86,15 @@ def _wait_broker(bootstrap: str, timeout_s: float = 120.0) -> None:
 
 
 def open_infra(exit_stack: ExitStack, tmp_dir: Path, env: dict[str, str]) -> tuple[str, str]:
-    """(Kafka bootstrap, PostgreSQL admin DSN), each from the first source that is there."""
+    """(Kafka bootstrap, PostgreSQL admin DSN): the ones named in `env`, else local ones."""
     kafka_bootstrap = env.get("IMS_TEST_KAFKA_BOOTSTRAP", "")
     admin_dsn = env.get("IMS_TEST_POSTGRES_DSN", "")
-    use_docker = (not kafka_bootstrap or not admin_dsn) and docker_answers()
     local_node: tuple[kafka.KafkaNode, int] | None = None
     if not kafka_bootstrap:
-        if use_docker:
-            kafka_bootstrap = container_kafka(exit_stack)
-        else:
-            local_node = local_kafka_start(exit_stack, tmp_dir)
-            kafka_bootstrap = local_node[0].bootstrap
+        local_node = local_kafka_start(exit_stack, tmp_dir)  # boots while PostgreSQL starts
+        kafka_bootstrap = local_node[0].bootstrap
     if not admin_dsn:
-        admin_dsn = (
-            container_postgres(exit_stack) if use_docker else local_postgres(exit_stack, tmp_dir)
-        )
+        admin_dsn = local_postgres(exit_stack, tmp_dir)
     if local_node is not None:
         kafka.wait_ready(*local_node)
     else:

@@ -65,3 +65,23 @@ def moved(line: str, ports: dict[str, int], state_dir: Path) -> str:
     if line.startswith(".venv/bin/ims-stack "):
         line += f" --state-dir {quoted}"  # the user's shell may not have IMS_STATE_DIR
     return line
+
+
+TESTKIT_SECTION = "## Testing your service against IMS (`ims_testkit`)"
+
+
+def readme_example_files(readme: Path = README) -> dict[str, str]:
+    """The ```python blocks of the testkit section, by the file their first line names
+    (`# tests/conftest.py`), exactly as written."""
+    text = readme.read_text()
+    if f"\n{TESTKIT_SECTION}\n" not in text:
+        raise AssertionError(f"README.md has no section {TESTKIT_SECTION!r}")
+    section = text.split(f"\n{TESTKIT_SECTION}\n", 1)[1].split("\n## ", 1)[0]
+    files = {}
+    for block in section.split("```python\n")[1:]:
+        code = block.split("\n```", 1)[0] + "\n"
+        first = code.splitlines()[0]
+        if not first.startswith("# "):
+            raise AssertionError(f"a README example block does not name its file: {first!r}")
+        files[first.removeprefix("# ").strip()] = code
+    return files

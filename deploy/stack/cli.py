@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import time
 from pathlib import Path
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from deploy.stack import kafka
 from deploy.stack import stack as stack_ops
+from deploy.stack.aio import run_sync
 from deploy.stack.config import DEFAULT_HTTP_PORTS, StackConfig, default_state_dir
 from deploy.stack.process import StackError, tail
 from deploy.stack.state import StackState
@@ -171,6 +174,59 @@ def reset(
         stack_ops.reset(target, keep_cache=not purge_cache, say=_say)
     except StackError as exc:
         raise _fail(exc) from exc
+
+
+@app.command()
+def provision(
+    kafka_bootstrap: Annotated[str, typer.Option(envvar="IMS_KAFKA_BOOTSTRAP")],
+    admin_dsn: Annotated[
+        str,
+        typer.Option(
+            envvar="IMS_ADMIN_DSN",
+            help="postgresql:// URL of a role that may create databases and roles",
+        ),
+    ],
+    database: Annotated[str, typer.Option(envvar="IMS_DATABASE")] = "ims",
+    topic_prefix: Annotated[str, typer.Option(envvar="IMS_TOPIC_PREFIX")] = "",
+    replication_factor: Annotated[int, typer.Option(min=1)] = 1,
+    role_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="IMS_ROLE_SECRET",
+            help="What the service roles' passwords derive from [default: the admin password]",
+        ),
+    ] = None,
+    wait_seconds: Annotated[
+        float, typer.Option(help="How long to wait for Kafka and PostgreSQL to answer")
+    ] = 0.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the DSNs and topics as one JSON line")
+    ] = False,
+) -> None:
+    """Create the topics, the database and the service roles on a Kafka and PostgreSQL
+    that run elsewhere (idempotent); prints each service's IMS_DATABASE_URL."""
+    from deploy.stack.external import provision_external
+
+    try:
+        done = run_sync(
+            lambda: provision_external(
+                kafka_bootstrap,
+                admin_dsn,
+                database=database,
+                topic_prefix=topic_prefix,
+                replication_factor=replication_factor,
+                role_secret=role_secret,
+                wait_s=wait_seconds,
+            )
+        )
+    except (StackError, OSError) as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(done), sort_keys=True))
+        return
+    console.print(f"{len(done.topics)} topics, database {done.database}")
+    for service, dsn in done.dsns.items():
+        typer.echo(f"{service}: IMS_DATABASE_URL={dsn}")
 
 
 @app.command()

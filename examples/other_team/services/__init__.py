@@ -1,0 +1,1 @@
+"""The backup team's own services package (same top-level name as IMS's)."""

@@ -1,0 +1,200 @@
+"""`start_ims()`: Kafka, PostgreSQL and the four IMS services in containers, ready to use."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from testcontainers.core.container import DockerContainer
+
+from ims_testkit import containers
+from ims_testkit.images import Images
+from ims_testkit.tokens import mint_token
+
+SERVICES = ("capture", "catalog", "sharing", "notifier")
+
+
+class ImsStartError(RuntimeError):
+    """IMS did not come up; the message carries the logs of what failed."""
+
+
+@dataclass(frozen=True)
+class RunningIms:
+    """A running IMS: where to reach it, and how to act as one of its tenants."""
+
+    bootstrap: str  # Kafka bootstrap servers, 127.0.0.1:<port>
+    topics: Mapping[str, str]  # event name (CaptureRequested, ImageReady, ...) -> topic
+    urls: Mapping[str, str]  # service -> base URL, e.g. urls["catalog"] + "/v1/images"
+    block_storage: Path  # hosts' disk files go here (capture reads them, read-only)
+    image_store: Path  # where capture writes the images it makes
+    auth_secret: str
+    admin_dsn: str  # PostgreSQL superuser, for looking inside when a test fails
+    _containers: Mapping[str, DockerContainer] = field(repr=False)
+
+    def token(
+        self, account_id: UUID, account_name: str = "tester", roles: Sequence[str] = ()
+    ) -> str:
+        """A bearer token of tenant `account_id`, signed as the platform's gateway would."""
+        return mint_token(self.auth_secret, account_id, account_name, roles=roles)
+
+    def headers(self, account_id: UUID, account_name: str = "tester") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(account_id, account_name)}"}
+
+    def container_id(self, component: str) -> str:
+        """The Docker id of `kafka`, `postgres` or a service's container."""
+        return str(self._containers[component].get_wrapped_container().id)
+
+    def logs(self, component: str) -> str:
+        """What `kafka`, `postgres` or a service printed (for a failing test's message)."""
+        return _logs(self._containers[component])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def start_ims(
+    images: Images | None = None,
+    *,
+    workdir: Path | None = None,
+    service_env: Mapping[str, str] | None = None,
+    timeout_s: float = 240.0,
+) -> Iterator[RunningIms]:
+    """Start Kafka, PostgreSQL and the four services; yield once every service is healthy;
+    stop and remove every container on exit, also when starting failed half-way.
+
+    `service_env` adds IMS_* settings to every service (e.g. a shorter
+    IMS_HOST_FACTS_GRACE_SECONDS). Docker is reached the testcontainers way (DOCKER_HOST).
+    """
+    images = images or Images.from_env()
+    session = secrets.token_hex(3)
+    deadline = time.monotonic() + timeout_s
+    with ExitStack() as stack:
+        root = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ims-")))
+        running = _start(images, session, root, dict(service_env or {}), deadline, stack)
+        yield running
+
+
+def _start(
+    images: Images,
+    session: str,
+    root: Path,
+    service_env: dict[str, str],
+    deadline: float,
+    stack: ExitStack,
+) -> RunningIms:
+    started: dict[str, DockerContainer] = {}
+
+    def run(name: str, container: DockerContainer) -> DockerContainer:
+        container.start()
+        started[name] = container
+        stack.callback(container.stop)
+        return container
+
+    kafka_port, controller_port, pg_port = _free_port(), _free_port(), _free_port()
+    bootstrap = f"127.0.0.1:{kafka_port}"
+    password = secrets.token_hex(16)
+    admin_dsn = f"postgresql://postgres:{password}@127.0.0.1:{pg_port}/postgres"
+    run("kafka", containers.kafka(images.kafka, session, kafka_port, controller_port))
+    run("postgres", containers.postgres(images.postgres, session, pg_port, password))
+    job = containers.provision(
+        images.ims, session, bootstrap, admin_dsn, max(10.0, deadline - time.monotonic())
+    )
+    provisioned = _run_job(run("provision", job), started, deadline)
+
+    block_storage, image_store = root / "block-storage", root / "images"
+    for directory in (block_storage, image_store):
+        directory.mkdir(parents=True, exist_ok=True)
+    auth_secret = secrets.token_hex(32)
+    ports = {name: _free_port() for name in SERVICES}
+    for name in SERVICES:
+        env = {
+            "IMS_KAFKA_BOOTSTRAP": bootstrap,
+            "IMS_DATABASE_URL": provisioned["dsns"][name],
+            "IMS_HTTP_HOST": "127.0.0.1",
+            "IMS_HTTP_PORT": str(ports[name]),
+            "IMS_AUTH_SECRET": auth_secret,
+            "IMS_DATA_DIR": "/tmp/ims-data",
+            **service_env,
+        }
+        mounts: list[tuple[Path, str]] = []
+        if name == "capture":
+            env |= {"IMS_BLOCK_STORAGE": str(block_storage), "IMS_IMAGE_STORE": str(image_store)}
+            mounts = [(block_storage, "ro"), (image_store, "rw")]
+        run(name, containers.service(images.ims, session, name, env, mounts))
+    urls = {name: f"http://127.0.0.1:{ports[name]}" for name in SERVICES}
+    for name in SERVICES:
+        _wait_healthy(name, urls[name], started, deadline)
+    return RunningIms(
+        bootstrap=bootstrap,
+        topics=dict(provisioned["topics"]),
+        urls=urls,
+        block_storage=block_storage,
+        image_store=image_store,
+        auth_secret=auth_secret,
+        admin_dsn=admin_dsn,
+        _containers=started,
+    )
+
+
+def _run_job(
+    job: DockerContainer, started: Mapping[str, DockerContainer], deadline: float
+) -> dict[str, Any]:
+    """Wait for the provisioning job; its last line is JSON: dsns and topics."""
+    wrapped = job.get_wrapped_container()
+    try:
+        status = wrapped.wait(timeout=max(1.0, deadline - time.monotonic()))["StatusCode"]
+    except Exception as exc:  # the docker SDK raises a requests timeout here
+        raise ImsStartError(_report("provisioning did not finish", started)) from exc
+    output = wrapped.logs(stdout=True, stderr=False).decode(errors="replace").strip()
+    if status != 0 or not output:
+        raise ImsStartError(_report(f"provisioning exited {status}", started))
+    result: dict[str, Any] = json.loads(output.splitlines()[-1])
+    return result
+
+
+def _wait_healthy(
+    name: str, url: str, started: Mapping[str, DockerContainer], deadline: float
+) -> None:
+    container = started[name].get_wrapped_container()
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2.0) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        container.reload()
+        if container.status not in ("created", "running"):
+            raise ImsStartError(_report(f"{name} stopped ({container.status})", started))
+        time.sleep(0.3)
+    raise ImsStartError(_report(f"{name}: {url}/healthz not 200 in time", started))
+
+
+def _logs(container: DockerContainer, lines: int = 60) -> str:
+    raw: bytes = container.get_wrapped_container().logs(tail=lines)
+    return raw.decode(errors="replace")
+
+
+def _report(what: str, started: Mapping[str, DockerContainer]) -> str:
+    parts = [what]
+    for name, container in started.items():
+        try:
+            parts.append(f"--- {name} ---\n{_logs(container)}")
+        except Exception as exc:  # a container that is gone: say so, keep the rest
+            parts.append(f"--- {name} --- (no logs: {exc})")
+    return "\n".join(parts)
