@@ -82,6 +82,11 @@ class Project(BaseModel):
 
     project_id: UUID
     name: str = Field(min_length=1)
+    region: str | None = Field(
+        default=None,
+        description="The region the project lives in (dedicated-cloud and multi-project "
+        "projects are regional); absent for a project of every region",
+    )
 
 
 # --- inputs from other platform services ------------------------------------------------
@@ -395,6 +400,36 @@ class ShareRevoked(MembershipFact):
 
 # --- notifier ---------------------------------------------------------------------------
 
+# A prompt lists at most this many pending images (newest first) and says how many there
+# are in all: an account with thousands of offers still gets an event Kafka accepts.
+PROMPT_IMAGES_MAX = 500
+
+
+class PromptImage(BaseModel):
+    """One pending offer as the prompt lists it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    membership_id: UUID
+    image_id: UUID
+    name: str
+    owner_account_id: UUID
+    owner_account_name: str
+    offered_at: AwareDatetime
+
+
+class PromptAction(BaseModel):
+    """A button of the prompt: the sharing API call it makes."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    action: Literal["accept_all", "reject_all", "details"]
+    label_zh: str
+    label_en: str
+    method: Literal["GET", "POST"]
+    path: str = Field(description="Path of the sharing API, e.g. /v1/shared-images/accept")
+    body: dict[str, bool] | None = Field(default=None, description="JSON body of a POST")
+
 
 class OwnerNotified(Event):
     NAME = "OwnerNotified"
@@ -406,6 +441,31 @@ class OwnerNotified(Event):
     kind: Literal["capture_succeeded", "capture_failed"]
     text_zh: str
     text_en: str
+
+
+class SharePromptUpdated(Event):
+    """The recipient's one prompt 是否接受镜像 after a change (N1-N3): every image offered to
+    the account and still pending. Keyed by the account; each version replaces the last
+    (readers keep the highest ``sequence``). ``resolved`` when nothing is pending any more."""
+
+    NAME = "SharePromptUpdated"
+    DESCRIPTION = "A recipient's prompt 是否接受镜像 changed: the pending offers it lists (N1-N3)."
+
+    prompt_id: UUID = Field(description="Stable per account; the notice id in its inbox")
+    account_id: UUID
+    status: Literal["open", "resolved"]
+    pending_count: int = Field(ge=0, description="All pending offers, listed or not")
+    images: list[PromptImage] = Field(
+        default_factory=list,
+        max_length=PROMPT_IMAGES_MAX,
+        description=f"The pending offers, newest first, at most {PROMPT_IMAGES_MAX}",
+    )
+    title_zh: str
+    title_en: str
+    text_zh: str
+    text_en: str
+    actions: list[PromptAction] = Field(default_factory=list)
+    updated_at: AwareDatetime
 
 
 # --- dead letters -----------------------------------------------------------------------
@@ -466,6 +526,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ShareRejected,
     ShareRevoked,
     OwnerNotified,
+    SharePromptUpdated,
     DeadLetter,
 )
 

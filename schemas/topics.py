@@ -176,6 +176,13 @@ TOPICS: tuple[TopicSpec, ...] = (
         configs=_FACTS,
     ),
     TopicSpec(
+        "SharePromptUpdated",
+        "notifier",
+        "account id",
+        "A recipient's prompt 是否接受镜像 changed; the latest version replaces the others.",
+        configs=_FACTS,
+    ),
+    TopicSpec(
         "DeadLetter",
         "every consumer",
         "dead-letter id (the original key is in the body)",

@@ -25,6 +25,14 @@ class Visibility(StrEnum):
     PRIVATE = "private"
 
 
+class Tab(StrEnum):
+    """The console's lists (C2): public, mine, and shared with me (accepted)."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+    SHARED = "shared"
+
+
 class PublishStatus(StrEnum):
     UNPUBLISHED = "unpublished"
     PUBLISHED = "published"

@@ -17,6 +17,7 @@ from schemas.events import (
     ImageReady,
 )
 from services.catalog import domain, store
+from services.catalog.membership_handlers import MEMBERSHIP_HANDLERS
 from services.catalog.usage import restate_stored
 from services.common.consumer import Handler
 from services.common.failures import Rejected
@@ -145,4 +146,5 @@ HANDLERS: dict[type[Any], Handler] = {
     CaptureProgressed: on_capture_progressed,
     ImageReady: on_image_ready,
     CaptureFailed: on_capture_failed,
+    **MEMBERSHIP_HANDLERS,
 }

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from schemas.envelope import Envelope
+from schemas.events import MembershipFact, membership_id
 from services.common.failures import Rejected
 
 
@@ -19,3 +20,15 @@ def require_tenant(event: Envelope[Any], account_id: UUID) -> None:
         raise Rejected(
             f"tenant {event.tenant} may not state {event.type} facts for account {account_id}"
         )
+
+
+def require_membership_fact(event: Envelope[Any], fact: MembershipFact, *, by_owner: bool) -> None:
+    """Raise Rejected unless a fact about a membership is stated by the account that made
+    the change (the owner offers and revokes, the member answers), is keyed by the
+    membership it names, and does not make an owner a member of its own image."""
+    require_tenant(event, fact.owner_account_id if by_owner else fact.member_account_id)
+    expected = membership_id(fact.image_id, fact.member_account_id)
+    if fact.membership_id != expected or event.subject != str(expected):
+        raise Rejected(f"{event.type} {event.subject} is not keyed by its membership {expected}")
+    if fact.member_account_id == fact.owner_account_id:
+        raise Rejected(f"account {fact.owner_account_id} cannot be a member of its own image")

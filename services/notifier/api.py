@@ -1,26 +1,74 @@
-"""The notifier's tenant-facing HTTP API: the account's inbox (N3)."""
+"""The notifier's tenant-facing HTTP API: the account's inbox (N3, N4) and its prompt
+是否接受镜像 (N1, N2). zh-CN unless ``lang=en`` or ``Accept-Language: en`` asks for English."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
 from pydantic import BaseModel
 
+from schemas.envelope import utc_now
+from schemas.events import PROMPT_IMAGES_MAX, PromptAction, SharePromptUpdated
 from services.common.auth import CurrentTenant
-from services.notifier import store
+from services.common.http import RequestLanguage
+from services.common.i18n import Language
+from services.notifier import prompts, store
+
+
+class PromptImageView(BaseModel):
+    image_id: UUID
+    name: str
+    owner_account_id: UUID
+    owner_account_name: str
+    offered_at: datetime
+
+
+class PromptActionView(BaseModel):
+    action: str
+    label: str
+    method: str
+    path: str
+    body: dict[str, bool] | None
+
+    @classmethod
+    def of(cls, action: PromptAction, language: Language) -> PromptActionView:
+        return cls(
+            action=action.action,
+            label=prompts.label(action, language),
+            method=action.method,
+            path=action.path,
+            body=action.body,
+        )
+
+
+class PromptView(BaseModel):
+    id: UUID
+    title: str
+    text: str
+    pending_count: int
+    images: list[PromptImageView]
+    actions: list[PromptActionView]
+
+
+class Prompts(BaseModel):
+    """The account's prompts: one while anything is pending, none otherwise."""
+
+    prompts: list[PromptView]
 
 
 class NoticeView(BaseModel):
     id: UUID
-    image_id: UUID
+    image_id: UUID | None  # None for the prompt, which lists its images
     kind: str
     text: str
     created_at: datetime
+    updated_at: datetime
     read: bool
+    prompt: dict[str, Any] | None = None  # the prompt's images and actions
 
 
 def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
@@ -29,9 +77,12 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
     @router.get("/notices", response_model=list[NoticeView])
     async def list_notices(
         tenant: CurrentTenant,
-        lang: Literal["zh-CN", "en"] = "zh-CN",
+        language: RequestLanguage,
+        lang: Literal["zh-CN", "en"] | None = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> list[NoticeView]:
+        """The account's notices, unread first, newest first."""
+        chosen = lang or language
         async with pool.acquire() as conn:
             rows = await store.list_notices(conn, tenant.account_id, limit)
         return [
@@ -39,9 +90,11 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
                 id=r["notice_id"],
                 image_id=r["image_id"],
                 kind=r["kind"],
-                text=r["text_zh"] if lang == "zh-CN" else r["text_en"],
+                text=r["text_zh"] if chosen == "zh-CN" else r["text_en"],
                 created_at=r["created_at"],
+                updated_at=r["updated_at"],
                 read=r["read_at"] is not None,
+                prompt=r["body"],
             )
             for r in rows
         ]
@@ -53,4 +106,34 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
                 raise HTTPException(404, f"Notice {notice_id} does not exist.")
         return Response(status_code=204)
 
+    @router.get("/prompts", response_model=Prompts)
+    async def list_prompts(
+        tenant: CurrentTenant,
+        language: RequestLanguage,
+        lang: Literal["zh-CN", "en"] | None = None,
+    ) -> Prompts:
+        """是否接受镜像: every image offered to me and still pending, with accept-all /
+        reject-all / details; no prompt when nothing is pending."""
+        chosen = lang or language
+        async with pool.acquire() as conn:
+            pending = (await store.pending(conn, [tenant.account_id], PROMPT_IMAGES_MAX))[
+                tenant.account_id
+            ]
+        if not pending.count:
+            return Prompts(prompts=[])
+        version = prompts.version(tenant.account_id, pending, utc_now())
+        return Prompts(prompts=[_view(version, chosen)])
+
     app.include_router(router)
+
+
+def _view(version: SharePromptUpdated, language: Language) -> PromptView:
+    english = language == "en"
+    return PromptView(
+        id=version.prompt_id,
+        title=version.title_en if english else version.title_zh,
+        text=version.text_en if english else version.text_zh,
+        pending_count=version.pending_count,
+        images=[PromptImageView(**i.model_dump(exclude={"membership_id"})) for i in version.images],
+        actions=[PromptActionView.of(a, language) for a in version.actions],
+    )

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from services.common.cli import service_cli
-from services.common.settings import ServiceSettings
+from services.sharing.config import SharingSettings
 from services.sharing.service import NAME, build
 
-cli = service_cli(NAME, ServiceSettings, build, Path(__file__).parent / "migrations")
+cli = service_cli(NAME, SharingSettings, build, Path(__file__).parent / "migrations")
 
 if __name__ == "__main__":
     cli()

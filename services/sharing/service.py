@@ -1,13 +1,20 @@
-"""The sharing service's composition."""
+"""The sharing service's composition: its handlers and HTTP routes."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from services.common.runtime import ServiceDefinition
-from services.common.settings import ServiceSettings
+from services.sharing.api import install_routes
+from services.sharing.config import SharingSettings
 from services.sharing.handlers import HANDLERS
 
 NAME = "sharing"
 
 
-def build(_: ServiceSettings) -> ServiceDefinition:
-    return ServiceDefinition(name=NAME, handlers=HANDLERS)
+def build(settings: SharingSettings) -> ServiceDefinition:
+    routes = partial(
+        install_routes, source=f"/ims/{NAME}", topic_prefix=settings.topic_prefix,
+        region=settings.region,
+    )  # fmt: skip
+    return ServiceDefinition(name=NAME, handlers=HANDLERS, install_routes=routes)

@@ -119,7 +119,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "AccountChanged": {
         "account_id": ID, "name": "acme", "kind": "multi_project",
-        "projects": [{"project_id": OTHER, "name": "prod"}],
+        "projects": [{"project_id": OTHER, "name": "prod", "region": "cn-east-1"}],
     },
     "CaptureRequested": {"image_id": ID, "account_id": OTHER, "host_id": ID, "name": "img"},
     "CaptureAccepted": {
@@ -165,6 +165,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "OwnerNotified": {
         "notice_id": ID, "account_id": OTHER, "image_id": ID, "kind": "capture_failed",
         "text_zh": "失败", "text_en": "failed",
+    },
+    "SharePromptUpdated": {
+        "prompt_id": ID, "account_id": OTHER, "status": "open", "pending_count": 1,
+        "images": [{"membership_id": ID, "image_id": ID, "name": "img", "owner_account_id": ID,
+                    "owner_account_name": "alice", "offered_at": NOW}],
+        "title_zh": "是否接受镜像", "title_en": "Accept shared images?",
+        "text_zh": "alice 向您共享了 1 个镜像", "text_en": "alice shared 1 image with you",
+        "actions": [{"action": "accept_all", "label_zh": "全部接受", "label_en": "Accept all",
+                     "method": "POST", "path": "/v1/shared-images/accept", "body": {"all": True}}],
+        "updated_at": NOW,
     },
     "DeadLetter": {
         "consumer": "catalog", "topic": "ImageReady", "partition": 0, "offset": 7,

@@ -9,6 +9,7 @@ from services.catalog.api.admin import admin_router
 from services.catalog.api.images import images_router
 from services.catalog.api.problems import install_refusal_handler
 from services.catalog.api.usage import usage_router
+from services.catalog.sharing_api import launch_router
 from services.common.uow import UnitOfWorkFactory
 
 
@@ -17,3 +18,4 @@ def install_routes(app: FastAPI, uow_factory: UnitOfWorkFactory) -> None:
     app.include_router(images_router(uow_factory))
     app.include_router(usage_router(uow_factory))
     app.include_router(admin_router(uow_factory))
+    app.include_router(launch_router(uow_factory.pool))

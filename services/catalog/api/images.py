@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from schemas.envelope import utc_now
-from services.catalog import commands, domain, messages, store
+from services.catalog import commands, domain, messages, sharing_api, store
 from services.catalog.api.problems import as_problem
 from services.catalog.api.views import (
     BatchDeleteView,
@@ -26,7 +26,7 @@ from services.catalog.domain import (
     STATUS_LABELS,
     ImageStatus,
     Refusal,
-    Visibility,
+    Tab,
     not_found,
 )
 from services.common.auth import CurrentTenant
@@ -62,7 +62,7 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
     async def list_images(
         tenant: CurrentTenant,
         language: RequestLanguage,
-        tab: Annotated[Literal["public", "private"], Query()] = "private",
+        tab: Annotated[Literal["public", "private", "shared"], Query()] = "private",
         status: ImageStatus | None = None,
         os_family: Literal["windows", "linux"] | None = None,
         name: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
@@ -71,7 +71,7 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
     ) -> Response:
         query = store.ListQuery(
             account_id=tenant.account_id,
-            tab=Visibility(tab),
+            tab=Tab(tab),
             status=status,
             os_family=os_family,
             name_contains=name,
@@ -82,7 +82,7 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
         try:
             async with pool.acquire() as conn:
                 images, next_cursor = await store.list_images(conn, query)
-                if query.tab is Visibility.PRIVATE:
+                if query.tab is Tab.PRIVATE:
                     standing = await store.quota_standing(conn, tenant.account_id)
                     quota = QuotaView.of(domain.quota_of(*standing), language)
         except ValueError as exc:
@@ -94,9 +94,10 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
     async def get_image(tenant: CurrentTenant, image_id: UUID) -> Response:
         async with pool.acquire() as conn:
             image = await store.get_visible_image(conn, image_id, tenant.account_id)
-        if image is None:  # missing, deleted, or someone else's private image: all alike
-            raise as_problem(not_found(image_id))
-        return json_response(ImageView.of(image))
+            if image is None:  # missing, deleted, or someone else's private image: all alike
+                raise as_problem(not_found(image_id))
+            tenants = await sharing_api.share_tenants(conn, image, tenant.account_id)
+        return json_response(ImageView.of(image).model_copy(update={"share_tenants": tenants}))
 
     @router.post("/images", status_code=202, response_model=CreatedView, responses=PROBLEMS)
     async def create_image(

@@ -20,6 +20,7 @@ from services.catalog.domain import (
     Visibility,
     bytes_to_console_gb,
 )
+from services.catalog.sharing_api import ShareTenantsView
 from services.common.i18n import Language
 
 
@@ -56,6 +57,7 @@ class ImageView(BaseModel):
     failure: FailureView | None
     shared: bool
     created_at: datetime
+    share_tenants: ShareTenantsView | None = None  # in the detail only (C3)
 
     @classmethod
     def of(cls, image: store.ImageRecord) -> ImageView:
@@ -100,7 +102,7 @@ class ImageView(BaseModel):
             source=source,
             progress=image.progress,
             failure=failure,
-            shared=False,
+            shared=image.shared,
             created_at=image.created_at,
         )
 

@@ -12,7 +12,8 @@ from uuid import UUID
 from asyncpg import Record
 
 from schemas.events import CaptureFailed, CaptureRequested, ImageReady
-from services.catalog.domain import ImageStatus, PublishStatus, Visibility
+from services.catalog import memberships
+from services.catalog.domain import ImageStatus, PublishStatus, Tab, Visibility
 from services.common.db import Connection
 
 
@@ -41,10 +42,12 @@ class ImageRecord:
     updated_at: datetime
     # None while an image the API registered waits for its own CaptureRequested.
     accepted_at: datetime | None = None
+    shared: bool = False  # has share tenants (the lists' 共享 是/否)
 
     @classmethod
     def from_row(cls, row: Record) -> ImageRecord:
-        values = {name: row[name] for name in _IMAGE_FIELDS}
+        # ``shared`` is only in the queries that compute it (lists, detail).
+        values = {name: row[name] for name in _IMAGE_FIELDS if name in row}
         values["visibility"] = Visibility(values["visibility"])
         values["status"] = ImageStatus(values["status"])
         values["publish_status"] = PublishStatus(values["publish_status"])
@@ -159,13 +162,13 @@ async def get_image(conn: Connection, image_id: UUID) -> ImageRecord | None:
 async def get_visible_image(
     conn: Connection, image_id: UUID, account_id: UUID
 ) -> ImageRecord | None:
-    """The image if ``account_id`` may see it: public, or its own; never a deleted one.
-    Someone else's private image is not found, exactly like a missing one."""
+    """The image if ``account_id`` may see it: public, its own, or offered to it; never a
+    deleted one. Someone else's private image is not found, exactly like a missing one."""
     row = await conn.fetchrow(
-        """
-        SELECT * FROM images
+        f"""
+        SELECT *, {memberships.SHARED_COLUMN} FROM images
         WHERE image_id = $1 AND status <> 'deleted'
-            AND (visibility = 'public' OR owner_account_id = $2)
+            AND (visibility = 'public' OR owner_account_id = $2 OR {memberships.member_of("$2")})
         """,
         image_id,
         account_id,
@@ -178,7 +181,7 @@ class ListQuery:
     """One page of a list tab (C2): newest first, keyset cursor, optional filters."""
 
     account_id: UUID
-    tab: Visibility
+    tab: Tab
     status: ImageStatus | None = None
     os_family: str | None = None
     name_contains: str | None = None
@@ -195,8 +198,11 @@ async def list_images(conn: Connection, query: ListQuery) -> tuple[list[ImageRec
         args.append(value)
         return f"${len(args)}"
 
-    if query.tab is Visibility.PUBLIC:
+    if query.tab is Tab.PUBLIC:
         conditions.append("visibility = 'public'")
+    elif query.tab is Tab.SHARED:  # S4: only accepted, only normal
+        account = arg(query.account_id)
+        conditions.append(f"status = 'normal' AND {memberships.accepted_by(account)}")
     else:
         conditions.append(f"visibility = 'private' AND owner_account_id = {arg(query.account_id)}")
     if query.status is not None:
@@ -209,7 +215,7 @@ async def list_images(conn: Connection, query: ListQuery) -> tuple[list[ImageRec
         created_at, image_id = decode_cursor(query.cursor)
         conditions.append(f"(created_at, image_id) < ({arg(created_at)}, {arg(image_id)})")
     sql = (
-        f"SELECT * FROM images WHERE {' AND '.join(conditions)} "
+        f"SELECT *, {memberships.SHARED_COLUMN} FROM images WHERE {' AND '.join(conditions)} "
         f"ORDER BY created_at DESC, image_id DESC LIMIT {arg(query.limit + 1)}"
     )
     rows = [ImageRecord.from_row(r) for r in await conn.fetch(sql, *args)]

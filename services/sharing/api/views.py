@@ -1,0 +1,213 @@
+"""What the sharing API takes and answers (the console builds on these shapes)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.common.i18n import Language
+from services.sharing.domain import MEMBER_LIMIT, STATUS_LABELS, Membership, MemberStatus
+from services.sharing.memberships import AnswerResult, Offer, Recipient, ShareResult
+
+# A batch share answers per pair: images x accounts, at most 50 x 128 pairs a request.
+BATCH_IMAGES_MAX = 50
+ANSWER_IMAGES_MAX = 1000
+
+
+class AccountRef(BaseModel):
+    """An account as the owner names it: account name, and project name for dedicated-cloud
+    and multi-project accounts (seed 3.3.1)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    project: str | None = Field(default=None, min_length=1, max_length=64)
+
+    def recipient(self) -> Recipient:
+        return Recipient(self.name, self.project)
+
+
+class ShareRequest(BaseModel):
+    accounts: list[AccountRef] = Field(min_length=1, max_length=MEMBER_LIMIT)
+
+
+class BatchShareRequest(BaseModel):
+    image_ids: list[UUID] = Field(min_length=1, max_length=BATCH_IMAGES_MAX)
+    accounts: list[AccountRef] = Field(min_length=1, max_length=MEMBER_LIMIT)
+
+
+class AnswerRequest(BaseModel):
+    """Chosen images, or ``{"all": true}`` for every pending offer."""
+
+    image_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=ANSWER_IMAGES_MAX)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.image_ids is None) == (not self.all):
+            raise ValueError('give either "image_ids" or "all": true')
+        return self
+
+
+class ShareResultView(BaseModel):
+    image_id: UUID
+    account: AccountRef
+    account_id: UUID | None
+    outcome: Literal["offered", "already_member", "refused"]
+    status: MemberStatus | None
+    status_label: str | None
+    code: str | None
+    detail: str | None
+
+    @classmethod
+    def of(cls, result: ShareResult, language: Language) -> ShareResultView:
+        refusal = result.refusal
+        return cls(
+            image_id=result.image_id,
+            account=AccountRef(name=result.recipient.name, project=result.recipient.project),
+            account_id=result.account_id,
+            outcome=result.outcome.value,
+            status=result.status,
+            status_label=_label(result.status, language),
+            code=refusal.code if refusal else None,
+            detail=refusal.text.render(language) if refusal else None,
+        )
+
+
+class ShareResults(BaseModel):
+    results: list[ShareResultView]
+
+
+class MemberView(BaseModel):
+    account_id: UUID
+    account_name: str
+    project_id: UUID | None
+    project_name: str | None
+    status: MemberStatus
+    status_label: str
+    offered_at: datetime
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, membership: Membership, name: str, language: Language) -> MemberView:
+        project = membership.member_project
+        return cls(
+            account_id=membership.member_account_id,
+            account_name=name,
+            project_id=project.project_id if project else None,
+            project_name=project.name if project else None,
+            status=membership.status,
+            status_label=STATUS_LABELS[membership.status].render(language),
+            offered_at=membership.offered_at,
+            answered_at=membership.answered_at,
+        )
+
+
+class Members(BaseModel):
+    """The owner's tenant list: 已有租户N个，还可以添加M个."""
+
+    image_id: UUID
+    members: list[MemberView]
+    count: int
+    remaining: int
+    summary: str
+
+
+class MemberShareResults(BaseModel):
+    """One image shared with accounts: per account, and how many tenants it has now."""
+
+    image_id: UUID
+    results: list[ShareResultView]
+    count: int
+    remaining: int
+    summary: str
+
+
+class RemovedMembers(BaseModel):
+    image_id: UUID
+    removed: int
+    count: int
+    remaining: int
+    summary: str
+
+
+class SharedImageView(BaseModel):
+    """An image offered to the recipient, in its lists (待接受 / 已接受 / 已拒绝)."""
+
+    image_id: UUID
+    name: str
+    owner_account_id: UUID | None
+    owner_account_name: str
+    project_id: UUID | None
+    project_name: str | None
+    status: MemberStatus
+    status_label: str
+    offered_at: datetime
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, offer: Offer, language: Language) -> SharedImageView:
+        membership, project = offer.membership, offer.membership.member_project
+        return cls(
+            image_id=offer.image.image_id,
+            name=offer.image.name,
+            owner_account_id=offer.image.owner_account_id,
+            owner_account_name=offer.owner_name,
+            project_id=project.project_id if project else None,
+            project_name=project.name if project else None,
+            status=membership.status,
+            status_label=STATUS_LABELS[membership.status].render(language),
+            offered_at=membership.offered_at,
+            answered_at=membership.answered_at,
+        )
+
+
+class SharedImagesPage(BaseModel):
+    items: list[SharedImageView]
+    next_cursor: str | None
+
+
+class AnswerResultView(BaseModel):
+    image_id: UUID
+    outcome: Literal["accepted", "rejected", "unchanged", "refused"]
+    status: MemberStatus | None
+    status_label: str | None
+    code: str | None
+    detail: str | None
+
+    @classmethod
+    def of(cls, result: AnswerResult, language: Language) -> AnswerResultView:
+        refusal = result.refusal
+        return cls(
+            image_id=result.image_id,
+            outcome=result.outcome.value,
+            status=result.status,
+            status_label=_label(result.status, language),
+            code=refusal.code if refusal else None,
+            detail=refusal.text.render(language) if refusal else None,
+        )
+
+
+class AnswerResults(BaseModel):
+    results: list[AnswerResultView]
+
+
+def _label(status: MemberStatus | None, language: Language) -> str | None:
+    return STATUS_LABELS[status].render(language) if status else None
+
+
+def encode_cursor(offered_at: datetime, membership_id: UUID) -> str:
+    raw = json.dumps([offered_at.isoformat(), str(membership_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """Raises ValueError on a cursor this service did not make."""
+    try:
+        offered_at, membership_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(offered_at), UUID(membership_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc
