@@ -39,7 +39,7 @@ from schemas.envelope import Envelope, utc_now
 from schemas.events import DEAD_LETTER_VALUE_MAX, DeadLetter, Event, KafkaHeader
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.codec import InvalidEvent, decode
-from services.common.failpoints import failpoint
+from services.common.failpoints import failpoint, pause_point
 from services.common.failures import Rejected, is_bad_data, is_transient
 from services.common.metrics import (
     BATCH_SIZE,
@@ -209,7 +209,7 @@ class EventProcessor:
                 outcomes.append(Outcome.HANDLED)
                 handled.append(ready.envelope.type)
                 if index == len(run) // 2:
-                    failpoint("consumer.mid_batch")
+                    await pause_point("consumer.mid_batch")
         for event_type in handled:
             EVENTS_HANDLED.labels(self._consumer, event_type).inc()
         EVENTS_DUPLICATE.labels(self._consumer).inc(outcomes.count(Outcome.DUPLICATE))

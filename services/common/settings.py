@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -90,6 +90,9 @@ class ServiceSettings(BaseSettings):
         default=Path(".ims/services"), description="Local state of the stream worker"
     )
     auth_secret: str = Field(default="", description="HMAC secret that signs tenant tokens (HS256)")
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", description="The asyncio event loop implementation"
+    )
     log_level: str = Field(default="info")
     log_json: bool = Field(default=True, description="JSON logs (true) or console logs")
 

@@ -235,3 +235,36 @@ async def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles_an_effect(
     assert all(len(ids) == 1 for ids in by_image.values()), "an effect applied twice"
     handled = await fetch_value(deployment.dsns["catalog"], "catalog", "SELECT count(*) FROM inbox")
     assert handled == len(backlog)
+
+
+async def test_a_consumer_stopped_mid_batch_loses_nothing(
+    deployment: TestStack, spawn: Spawn
+) -> None:
+    """SIGTERM (a deploy) while a batch is half handled: the batch is either committed
+    before the records are acknowledged, or neither; nothing is lost, nothing doubled."""
+    catalog = spawn(deployment, "catalog")
+    backlog = [uuid4() for _ in range(40)]
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        for image_id in backlog:
+            account = uuid4()
+            await bus.send(
+                facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
+            )
+        catalog.start(failpoints="consumer.mid_batch:pause")
+        await eventually(lambda: "failpoint.pause" in catalog.log_tail(200), timeout=90)
+        assert catalog.stop() is not None
+        catalog.start().wait_healthy()
+
+        async def registered() -> bool:
+            count = await fetch_value(
+                deployment.dsns["catalog"],
+                "catalog",
+                "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])",
+                backlog,
+            )
+            return count == len(backlog)
+
+        await eventually(registered, timeout=90)
+        accepted = await bus.read("CaptureAccepted", lambda rs: len(rs) >= len(backlog))
+    assert len({body(r)["subject"] for r in accepted}) == len(backlog)
+    assert len({body(r)["id"] for r in accepted}) == len(backlog)
