@@ -75,6 +75,26 @@ if [ -z "${IMS_PG_BIN:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >
   fi
 fi
 
+# -- Disk tools of capture: qemu-img (K3: qcow2 conversion), and for the guest preflight (K4)
+# sfdisk (partition tables), blkid and debugfs (ext2/3/4 read without mounting) -------------
+have_tool() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+if ! have_tool qemu-img; then
+  step "qemu-utils: installing"
+  apt_install qemu-utils
+fi
+if ! have_tool sfdisk; then
+  step "fdisk (sfdisk): installing"
+  apt_install fdisk
+fi
+if ! have_tool debugfs || ! have_tool mkfs.ext4; then
+  step "e2fsprogs: installing"
+  apt_install e2fsprogs
+fi
+if ! have_tool blkid || ! have_tool setpriv; then
+  step "util-linux: installing"
+  apt_install util-linux
+fi
+
 # -- kcat and curl: the clients of the README's "Try it" lines (kcat: also the contract tests) ---
 if ! command -v kcat >/dev/null 2>&1; then
   step "kcat: installing"
