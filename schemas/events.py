@@ -77,6 +77,36 @@ class ImageSource(BaseModel):
     host_name: str
 
 
+PreflightStatus = Literal["passed", "findings", "not_inspected"]
+
+
+class PreflightFinding(BaseModel):
+    """One thing in the guest that the user guide (2.3-2.4) says to change before capturing."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="static_ip, persistent_net_rules, setpasswd_missing or fstab_data_disk. "
+        "An open set: a reader shows a code it does not know with its detail",
+    )
+    path: str = Field(description="The guest file it comes from, e.g. /etc/fstab")
+    detail: str = Field(description="What was found and what to do, for people (zh-CN)")
+
+
+class Preflight(BaseModel):
+    """K4: what capture found in the guest's file system before copying its disk."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    status: PreflightStatus = Field(
+        description="passed (nothing found), findings, or not_inspected (a Windows disk, or "
+        "no readable ext2/3/4 root file system)"
+    )
+    findings: list[PreflightFinding] = Field(default_factory=list)
+    detail: str = Field(default="", description="Why not inspected, for people (zh-CN)")
+
+
 class Project(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -185,6 +215,14 @@ class ImageReady(Event):
     checksum_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     location: str = Field(description="Where the image file is in the image store")
     finished_at: AwareDatetime
+    preflight: Preflight | None = Field(
+        default=None, description="K4: the guest preflight (absent from captures before it)"
+    )
+    keeps_source_password: bool = Field(
+        default=False,
+        description="K5: hosts made from this image keep the source host's password (a "
+        "Windows image); the console says to log in with it",
+    )
 
 
 CaptureFailureCode = Literal[
@@ -209,6 +247,9 @@ class CaptureFailed(Event):
     code: CaptureFailureCode
     reason: str = Field(description="Human-readable reason (zh-CN)")
     failed_at: AwareDatetime
+    preflight: Preflight | None = Field(
+        default=None, description="K4: the findings, when code is preflight_refused"
+    )
 
 
 # --- catalog ----------------------------------------------------------------------------

@@ -131,10 +131,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "source": {"host_id": ID, "host_name": "web-1"}, "os": OS, "system_disk_gb": 40,
         "min_memory_mb": 1024, "disk_format": "qcow2", "size_bytes": 10, "virtual_size_bytes": 20,
         "checksum_sha256": "a" * 64, "location": "store://images/x", "finished_at": NOW,
+        "preflight": {"status": "findings", "findings": [
+            {"code": "static_ip", "path": "/etc/network/interfaces", "detail": "静态 IP"}]},
+        "keeps_source_password": False,
     },
     "CaptureFailed": {
         "image_id": ID, "account_id": OTHER, "host_id": ID, "name": "img",
-        "code": "host_running", "reason": "云主机正在运行", "failed_at": NOW,
+        "code": "preflight_refused", "reason": "预检发现问题", "failed_at": NOW,
+        "preflight": {"status": "findings", "findings": [
+            {"code": "fstab_data_disk", "path": "/etc/fstab", "detail": "数据盘"}]},
     },
     "CaptureRefused": {
         "image_id": ID, "account_id": OTHER, "host_id": ID, "name": "img",
