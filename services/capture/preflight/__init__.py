@@ -1,0 +1,130 @@
+"""K4 guest preflight: before a Linux host's system disk is captured, read its ext2/3/4 root
+file system (a whole-disk file system, or a partition of an MBR or GPT disk) without
+mounting it, and report what the user guide's preparation steps (2.4) say to change.
+
+Windows disks and disks without a readable ext2/3/4 root are ``not_inspected``: never an
+error, the capture goes on. A qcow2 disk is first converted into a sparse raw scratch file
+(debugfs, sfdisk and blkid read raw disks only), which costs one more read of its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from schemas.events import OperatingSystem, Preflight, PreflightFinding
+from services.capture import qemu, tools
+from services.capture.disks import SourceDisk
+from services.capture.preflight import rules
+from services.capture.preflight.guest import Guest, GuestUnreadable
+from services.capture.preflight.volumes import Volume, volumes
+
+_log = structlog.get_logger(__name__)
+
+WINDOWS = (
+    "Windows 云主机的系统盘不做预检；请确认已按 2.3 配置 Windows 云主机将网卡设置为 DHCP 方式。"
+)
+UNREADABLE = "无法读取系统盘的文件系统，未做预检。"
+_RED_HAT = ("centos", "red hat", "rhel", "oracle", "euler", "fedora", "rocky", "alma")
+
+
+def not_inspected(detail: str) -> Preflight:
+    return Preflight(status="not_inspected", detail=detail)
+
+
+def result(findings: list[PreflightFinding]) -> Preflight:
+    return Preflight(status="findings" if findings else "passed", findings=findings)
+
+
+async def inspect(
+    source: SourceDisk,
+    os: OperatingSystem,
+    scratch: Callable[[], Path],
+    *,
+    read_bytes_per_second: int = 0,
+) -> Preflight:
+    """The guest's preflight. ``scratch`` names a temporary file for a qcow2 disk's raw
+    view; it is removed before this returns (or by the worker, if the process dies)."""
+    if os.family == "windows":
+        return not_inspected(WINDOWS)
+    if source.format == "raw":
+        return await _inspect_raw(source.path, os)
+    raw = scratch()
+    try:
+
+        async def ignore(_: float) -> None:
+            pass
+
+        conversion = qemu.Conversion(
+            source.path, "qcow2", raw, target_format="raw",
+            rate_bytes_per_second=read_bytes_per_second,
+        )  # fmt: skip
+        try:
+            await qemu.convert(conversion, ignore)
+        except qemu.ConvertFailed as exc:
+            _log.warning("capture.preflight_unreadable", detail=str(exc))
+            return not_inspected(UNREADABLE)
+        return await _inspect_raw(raw, os)
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+async def _inspect_raw(disk: Path, os: OperatingSystem) -> Preflight:
+    try:
+        found = await volumes(disk)
+        root = await _root(disk, found)
+        if root is None:
+            kinds = "、".join(sorted({v.fs_type for v in found if v.fs_type})) or "无"
+            return not_inspected(
+                f"未找到 ext2/ext3/ext4 格式的根文件系统（系统盘上的文件系统：{kinds}），未做预检。"
+            )
+        return result(await _check(Guest(disk, root.offset), found, os))
+    except (GuestUnreadable, tools.ToolTimedOut, ValueError, KeyError) as exc:
+        _log.warning("capture.preflight_unreadable", detail=repr(exc))
+        return not_inspected(UNREADABLE)
+
+
+async def _root(disk: Path, found: list[Volume]) -> Volume | None:
+    """The ext volume holding /etc/fstab, else the first holding /etc (a separate /boot
+    holds neither)."""
+    with_etc = []
+    for volume in (v for v in found if v.is_ext):
+        etc = await Guest(disk, volume.offset).list("/etc")
+        if etc is None:
+            continue
+        if "fstab" in etc:
+            return volume
+        with_etc.append(volume)
+    return with_etc[0] if with_etc else None
+
+
+async def _check(guest: Guest, found: list[Volume], os: OperatingSystem) -> list[PreflightFinding]:
+    findings: list[PreflightFinding] = []
+    if (text := await guest.read(rules.INTERFACES)) is not None:
+        findings += rules.interfaces(rules.INTERFACES, text)
+    for name in sorted(await guest.list(rules.INTERFACES_D) or {}):
+        path = f"{rules.INTERFACES_D}/{name}"
+        if (text := await guest.read(path)) is not None:
+            findings += rules.interfaces(path, text)
+    for name in sorted(await guest.list(rules.NETWORK_SCRIPTS) or {}):
+        path = f"{rules.NETWORK_SCRIPTS}/{name}"
+        if rules.is_ifcfg_eth(name) and (text := await guest.read(path)) is not None:
+            findings += rules.ifcfg(path, text)
+    findings += rules.udev_rules(rules.UDEV_RULES, await guest.list(rules.UDEV_RULES) or {})
+    rc = {path: await guest.read(path) for path in rules.RC_FILES}
+    red_hat = any(word in os.distro.lower() for word in _RED_HAT)
+    findings += rules.rc_files(rc, red_hat_family=red_hat)
+    if (text := await guest.read(rules.FSTAB)) is not None:
+        findings += rules.fstab(rules.FSTAB, text, _system_disk(found))
+    return findings
+
+
+def _system_disk(found: list[Volume]) -> rules.SystemDisk:
+    return rules.SystemDisk(
+        uuids=frozenset(v.uuid for v in found if v.uuid),
+        labels=frozenset(v.label for v in found if v.label),
+        partuuids=frozenset(v.partuuid for v in found if v.partuuid),
+        partlabels=frozenset(v.partlabel for v in found if v.partlabel),
+    )
