@@ -22,7 +22,7 @@ class CaptureSettings(ServiceSettings):
         "stopped, before it fails (the facts travel on another topic and may lag)",
     )
     capture_jobs_per_process: int = Field(
-        default=1,
+        default=2,
         ge=0,
         description="Captures one process runs at once; the rest wait in the queue, oldest "
         "first. 0: this process only consumes events (scale consumers and workers apart)",

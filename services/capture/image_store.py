@@ -1,11 +1,16 @@
-"""The image store: where captured images are written, atomically and streaming.
+"""The image store: where captured images are written, as qcow2, atomically.
 
-A capture is copied in fixed-size chunks (memory stays flat for any disk size), no faster
-than the configured read rate, into a hidden file of its own in the store and fsynced: the
-image is *staged*. Only when the capture's outcome is being committed is the staged file
-renamed into place (*published*), so a reader never sees a half-written image, and a worker
-that lost its job never overwrites the image of the worker that took it over.
-(The walking skeleton copies the disk in its own format; conversion to qcow2 is K3.)
+A capture converts the host's system disk (raw or qcow2) with ``qemu-img convert`` into a
+hidden file of its own in the store, fsyncs it and computes its SHA-256 reading it in
+chunks (memory stays flat for any disk size): the image is *staged*. Only when the
+capture's outcome is being committed is the staged file renamed into place (*published*),
+so a reader never sees a half-written image, and a worker that lost its job never
+overwrites the image of the worker that took it over.
+
+:class:`ImageStore` is what the worker needs of a store; :class:`DirectoryImageStore` keeps
+images in a directory (a volume every capture instance mounts). An object store would
+stage by converting into local scratch space and uploading under a temporary key, and
+publish by copying to the final key.
 """
 
 from __future__ import annotations
@@ -13,35 +18,32 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 from uuid import UUID, uuid4
 
-from schemas.events import DiskFormat, HostDisk
-from services.capture.pacing import ReadPacer
+from schemas.events import DiskFormat
+from services.capture import qemu
+from services.capture.disks import DiskUnreadable, SourceDisk
 from services.common.failpoints import failpoint
 
-CHUNK_BYTES = 4 * 1024 * 1024
-# Called after every chunk with (bytes copied, total bytes); it may raise to abort the copy.
-ProgressCallback = Callable[[int, int], Awaitable[None]]
-
-
-class DiskUnreadable(Exception):
-    """The host's system disk cannot be read (the message is for operators, not tenants)."""
+HASH_CHUNK_BYTES = 4 * 1024 * 1024
+STORED_FORMAT: DiskFormat = "qcow2"
+# Called with the percent done (0-100) as the conversion goes; it may raise to stop it.
+ProgressCallback = Callable[[int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class StagedImage:
-    """A complete, fsynced copy, not yet visible under its image's name."""
+    """A complete, durable copy, not yet visible under its image's name."""
 
     staged: Path
     target: Path
     disk_format: DiskFormat
-    size_bytes: int
-    virtual_size_bytes: int
+    size_bytes: int  # bytes stored (billed, C9)
+    virtual_size_bytes: int  # the disk's size as a host made from the image sees it
     checksum_sha256: str
 
     @property
@@ -49,112 +51,149 @@ class StagedImage:
         return str(self.target)
 
 
-class ImageStore:
-    def __init__(
-        self, root: Path, block_storage: Path, *, read_bytes_per_second: float = 0
-    ) -> None:
-        self._root = root
-        self._block_storage = block_storage.resolve()
-        self._read_rate = read_bytes_per_second  # 0: unlimited
+class ImageStore(Protocol):
+    async def stage(
+        self, image_id: UUID, source: SourceDisk, on_progress: ProgressCallback
+    ) -> StagedImage:
+        """Convert ``source`` into a staged qcow2 image; whatever ends it early (an error,
+        a cancellation) leaves nothing staged."""
+        ...
 
-    def path_of(self, image_id: UUID, disk_format: str) -> Path:
-        return self._root / f"{image_id}.{disk_format}"
+    def scratch(self, image_id: UUID, suffix: str) -> Path:
+        """A path for a temporary file of this image's capture, removed with its staged
+        files (remove_staged) if the capture dies before removing it."""
+        ...
+
+    def publish(self, image: StagedImage) -> None: ...
+
+    def discard(self, image: StagedImage) -> None: ...
+
+    def remove(self, image_id: UUID) -> None:
+        """Delete whatever is stored for ``image_id`` (a failed capture keeps nothing)."""
+        ...
+
+    def remove_staged(self, image_id: UUID) -> int:
+        """Delete the staged (unpublished) files of ``image_id``; how many there were. The
+        caller must know that no live capture is still writing one (see the worker)."""
+        ...
+
+
+class DirectoryImageStore:
+    """Images as ``<root>/<image_id>.qcow2``; staged and scratch files hidden beside them
+    as ``.<image_id>.<...>.partial``, on the same file system so that a rename publishes."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def path_of(self, image_id: UUID) -> Path:
+        return self._root / f"{image_id}.{STORED_FORMAT}"
+
+    def scratch(self, image_id: UUID, suffix: str) -> Path:
+        return self._root / f".{image_id}.{suffix}.{uuid4().hex}.partial"
 
     async def stage(
-        self, image_id: UUID, disk: HostDisk, on_progress: ProgressCallback
+        self, image_id: UUID, source: SourceDisk, on_progress: ProgressCallback
     ) -> StagedImage:
-        """Copy ``disk`` into a staged file, reporting progress after every chunk, reading
-        no faster than the store's read rate.
-
-        Raises DiskUnreadable when the source is not a readable disk file in block storage;
-        an OSError of the store itself (full, read-only) propagates as a transient failure.
-        """
-        source = await asyncio.to_thread(self._source_file, disk.path)
-        target = self.path_of(image_id, disk.format)
-        staged = target.with_name(f".{target.name}.{uuid4().hex}.partial")
+        target = self.path_of(image_id)
+        staged = self.scratch(image_id, STORED_FORMAT)
         await asyncio.to_thread(self._root.mkdir, parents=True, exist_ok=True)
+        reported = -1
+
+        async def percent(done: float) -> None:
+            nonlocal reported
+            if int(done) == reported:
+                return
+            reported = int(done)
+            if 0 < done < 100:
+                failpoint("capture.mid_copy")  # killed with a staged file half written
+            await on_progress(reported)
+
+        conversion = qemu.Conversion(
+            source=source.path,
+            source_format=source.format,
+            target=staged,
+            rate_bytes_per_second=source.read_rate,
+            stall_seconds=_stall_seconds(source.virtual_size, source.read_rate),
+        )
         try:
-            src = await asyncio.to_thread(source.open, "rb")
-        except OSError as exc:
-            raise DiskUnreadable(f"cannot open {source}: {exc.strerror}") from exc
-        try:
-            total = os.fstat(src.fileno()).st_size
-            digest = hashlib.sha256()
-            with staged.open("wb") as dst:
-                pacer = ReadPacer(self._read_rate)
-                await _copy(src, dst, digest, total, on_progress, pacer)
-                await asyncio.to_thread(os.fsync, dst.fileno())
+            try:
+                await qemu.convert(conversion, percent)
+            except qemu.ConvertFailed as exc:
+                if _store_failed(exc, staged):
+                    raise OSError(f"writing {staged} failed: {exc}") from exc
+                raise DiskUnreadable(f"converting {source.path} failed: {exc}") from exc
+            checksum, _ = await asyncio.gather(
+                asyncio.to_thread(sha256_of, staged), asyncio.to_thread(_fsync, staged)
+            )
+            written = await qemu.info(staged, STORED_FORMAT)
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
-        finally:
-            src.close()
         return StagedImage(
             staged=staged,
             target=target,
-            disk_format=disk.format,
-            size_bytes=total,
-            virtual_size_bytes=total if disk.format == "raw" else disk.size_gb * 1024**3,
-            checksum_sha256=digest.hexdigest(),
+            disk_format=STORED_FORMAT,
+            size_bytes=staged.stat().st_size,
+            virtual_size_bytes=written.virtual_size,
+            checksum_sha256=checksum,
         )
 
     def publish(self, image: StagedImage) -> None:
-        """Make the staged copy the image (an atomic rename)."""
+        """Make the staged copy the image (an atomic rename), durably."""
         os.replace(image.staged, image.target)
+        _fsync_directory(image.target.parent)
 
     def discard(self, image: StagedImage) -> None:
         image.staged.unlink(missing_ok=True)
 
     def remove(self, image_id: UUID) -> None:
-        """Delete whatever is stored for ``image_id`` (a failed capture keeps nothing)."""
         for path in self._root.glob(f"{image_id}.*"):
             path.unlink(missing_ok=True)
         self.remove_staged(image_id)
 
     def remove_staged(self, image_id: UUID) -> int:
-        """Delete the staged (unpublished) copies of ``image_id``; how many there were.
-        The caller must know that no live capture is still writing one (see the worker)."""
         removed = 0
         for path in self._root.glob(f".{image_id}.*.partial"):
             path.unlink(missing_ok=True)
             removed += 1
         return removed
 
-    def _source_file(self, path: str) -> Path:
-        """The disk file, which must be a regular file inside block storage: an event can
-        name any path, and capture must never read e.g. another tenant's image."""
-        source = Path(path).resolve()
-        if not source.is_relative_to(self._block_storage):
-            raise DiskUnreadable(f"{source} is outside block storage {self._block_storage}")
-        try:
-            mode = source.stat().st_mode
-        except OSError as exc:
-            raise DiskUnreadable(f"cannot stat {source}: {exc.strerror}") from exc
-        if not stat.S_ISREG(mode):
-            raise DiskUnreadable(f"{source} is not a regular file")
-        return source
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in fixed chunks (flat memory for any size)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-async def _copy(
-    src: BinaryIO,
-    dst: BinaryIO,
-    digest: hashlib._Hash,
-    total: int,
-    on_progress: ProgressCallback,
-    pacer: ReadPacer,
-) -> None:
-    copied = 0
-    while True:
-        try:
-            chunk = await asyncio.to_thread(src.read, CHUNK_BYTES)
-        except OSError as exc:
-            raise DiskUnreadable(f"read failed after {copied} bytes: {exc.strerror}") from exc
-        if not chunk:
-            return
-        digest.update(chunk)
-        await asyncio.to_thread(dst.write, chunk)
-        copied += len(chunk)
-        if copied < total:
-            failpoint("capture.mid_copy")  # killed with a staged file half written
-        await on_progress(copied, total)
-        await pacer.after_read(len(chunk))
+def _fsync(path: Path) -> None:
+    # Beside the hashing, which reads the same pages: the two overlap (I/O and CPU).
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _store_failed(exc: qemu.ConvertFailed, staged: Path) -> bool:
+    """Did qemu-img fail writing the store (full, read-only: transient for capture) rather
+    than reading the disk (the capture fails)?"""
+    text = str(exc)
+    return str(staged) in text or "No space left" in text or "Read-only file system" in text
+
+
+def _stall_seconds(virtual_size: int, read_rate: int) -> float:
+    """How long qemu-img may go without a progress step (1 %) before it is deemed stuck:
+    ten minutes, plus the time 1 % takes at the read rate."""
+    step = virtual_size / 100 / read_rate if read_rate else 0.0
+    return 600.0 + step

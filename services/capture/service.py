@@ -1,10 +1,12 @@
-"""The capture service's composition: its handlers and the capture worker."""
+"""The capture service's composition: its handlers, the capture workers, the hosts API."""
 
 from __future__ import annotations
 
+from services.capture.api import install_routes
 from services.capture.config import CaptureSettings
+from services.capture.disks import BlockStorage
 from services.capture.handlers import build_handlers
-from services.capture.image_store import ImageStore
+from services.capture.image_store import DirectoryImageStore
 from services.capture.worker import CaptureWorker
 from services.common.runtime import ServiceDefinition
 from services.common.uow import UnitOfWorkFactory
@@ -13,8 +15,8 @@ NAME = "capture"
 
 
 def build(settings: CaptureSettings) -> ServiceDefinition:
-    images = ImageStore(
-        settings.image_store,
+    images = DirectoryImageStore(settings.image_store)
+    disks = BlockStorage(
         settings.block_storage,
         read_bytes_per_second=settings.capture_read_mib_per_second * 1024 * 1024,
     )
@@ -23,10 +25,16 @@ def build(settings: CaptureSettings) -> ServiceDefinition:
         worker = CaptureWorker(
             uow_factory,
             images,
+            disks,
             lease_seconds=settings.job_lease_seconds,
             host_facts_grace=settings.host_facts_grace_seconds,
         )
         await worker.run()
 
     workers = (run_worker,) * settings.capture_jobs_per_process
-    return ServiceDefinition(name=NAME, handlers=build_handlers(images), background=workers)
+    return ServiceDefinition(
+        name=NAME,
+        handlers=build_handlers(images),
+        install_routes=install_routes,
+        background=workers,
+    )

@@ -49,6 +49,32 @@ async def lock_host(conn: Connection, host_id: UUID) -> Host | None:
     return Host.from_row(row) if row else None
 
 
+async def list_hosts(
+    conn: Connection,
+    account_id: UUID,
+    *,
+    state: str | None,
+    after: tuple[str, UUID] | None,
+    limit: int,
+) -> list[Host]:
+    """An account's hosts that are not deleted, by name then id, after a keyset cursor."""
+    rows = await conn.fetch(
+        """
+        SELECT * FROM hosts
+        WHERE account_id = $1 AND state <> 'deleted' AND ($2::text IS NULL OR state = $2)
+            AND ($3::text IS NULL OR (name, host_id) > ($3, $4::uuid))
+        ORDER BY name, host_id
+        LIMIT $5
+        """,
+        account_id,
+        state,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [Host.from_row(row) for row in rows]
+
+
 @dataclass(frozen=True)
 class Job:
     image_id: UUID
@@ -59,6 +85,7 @@ class Job:
     attempts: int
     age_seconds: float
     correlation_id: UUID | None
+    strict_preflight: bool = False
 
     @classmethod
     def from_row(cls, row: Record) -> Job:
@@ -71,6 +98,7 @@ class Job:
             attempts=row["attempts"],
             age_seconds=float(row["age_seconds"]),
             correlation_id=row["correlation_id"],
+            strict_preflight=row["strict_preflight"],
         )
 
 

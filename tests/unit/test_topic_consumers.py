@@ -7,12 +7,12 @@ from pathlib import Path
 
 from schemas import generate
 from services.capture.handlers import build_handlers
-from services.capture.image_store import ImageStore
+from services.capture.image_store import DirectoryImageStore
 from services.catalog.handlers import HANDLERS as CATALOG
 from services.notifier.handlers import HANDLERS as NOTIFIER
 from services.sharing.handlers import HANDLERS as SHARING
 
-CAPTURE = build_handlers(ImageStore(Path("/nonexistent"), Path("/nonexistent")))
+CAPTURE = build_handlers(DirectoryImageStore(Path("/nonexistent")))
 SUBSCRIPTIONS = {"capture": CAPTURE, "catalog": CATALOG, "sharing": SHARING, "notifier": NOTIFIER}
 
 

@@ -42,8 +42,6 @@ async def inspect(
     source: SourceDisk,
     os: OperatingSystem,
     scratch: Callable[[], Path],
-    *,
-    read_bytes_per_second: int = 0,
 ) -> Preflight:
     """The guest's preflight. ``scratch`` names a temporary file for a qcow2 disk's raw
     view; it is removed before this returns (or by the worker, if the process dies)."""
@@ -59,7 +57,7 @@ async def inspect(
 
         conversion = qemu.Conversion(
             source.path, "qcow2", raw, target_format="raw",
-            rate_bytes_per_second=read_bytes_per_second,
+            rate_bytes_per_second=source.read_rate,
         )  # fmt: skip
         try:
             await qemu.convert(conversion, ignore)
