@@ -4,7 +4,6 @@ Kafka client (as bytes from ims_testkit.cloudevent), IMS's HTTP APIs with minted
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -17,6 +16,7 @@ from schemas.events import Event, membership_id
 from tests.containers.conftest import BUILD_TIMEOUT_S
 from tests.harness import Bus, body, eventually
 from tests.integration import facts
+from tests.stored_images import identical, sha256_of
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(BUILD_TIMEOUT_S)]
 
@@ -64,14 +64,17 @@ async def test_a_capture_reaches_normal_through_containers(
 
     shown = await wait_normal(ims, account, image_id)
 
-    checksum = hashlib.sha256(disk.read_bytes()).hexdigest()
+    # The capture container wrote the image where the test can read it (a shared mount):
+    # a qcow2 of the disk, made by the image's own qemu-img.
+    stored = ims.image_store / f"{image_id}.qcow2"
+    checksum = sha256_of(stored)
     assert shown["status_label"] == "正常"
     assert shown["checksum_sha256"] == checksum
-    assert shown["size_bytes"] == disk.stat().st_size
+    assert shown["size_bytes"] == stored.stat().st_size
+    assert shown["disk_format"] == "qcow2"
     ready = await ims_bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
     assert body(ready[0])["data"]["checksum_sha256"] == checksum
-    # The capture container wrote the image where the test can read it (a shared mount).
-    assert (ims.image_store / f"{image_id}.raw").read_bytes() == disk.read_bytes()
+    assert identical(disk, stored)
     assert image(ims, uuid4(), image_id).status_code == 404  # nobody else sees it
 
 

@@ -3,7 +3,6 @@ CaptureRequested -> catalog (creating) -> capture -> ImageReady -> catalog (norm
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -13,6 +12,7 @@ import httpx
 from services.common.codec import encode
 from tests.harness import Bus, ServiceProcess, body, eventually, token_for
 from tests.integration import facts
+from tests.stored_images import identical, sha256_of, stored_format
 
 
 def get_image(
@@ -59,8 +59,12 @@ async def test_capture_of_a_stopped_host_reaches_normal(
     image = await wait_status(system["catalog"], auth_secret, account, image_id, "normal")
 
     assert image["status_label"] == "正常"
-    assert image["checksum_sha256"] == hashlib.sha256(disk.read_bytes()).hexdigest()
-    assert image["size_bytes"] == disk.stat().st_size
+    stored = Path(system["capture"].env["IMS_IMAGE_STORE"]) / f"{image_id}.qcow2"
+    assert image["disk_format"] == "qcow2"
+    assert stored_format(stored) == "qcow2"
+    assert identical(disk, stored)
+    assert image["checksum_sha256"] == sha256_of(stored)
+    assert image["size_bytes"] == stored.stat().st_size
     assert image["source"] == {"host_id": str(host_id), "host_name": "TEST-G"}
     assert image["os_label"] == "Ubuntu 22.04 64bit"
     assert image["system_disk_gb"] == 40

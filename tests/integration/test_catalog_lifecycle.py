@@ -73,7 +73,7 @@ async def test_owner_modifies_and_deletes_others_get_404(
     assert "未发布" in refused.json()["detail"]
     unpublished = admin.request("POST", f"/v1/images/{image_id}/unpublish")
     assert unpublished.json()["publish_status_label"] == "未发布"
-    stored = stack.tmp_dir / "images" / f"{image_id}.raw"
+    stored = stack.tmp_dir / "images" / f"{image_id}.qcow2"
     assert stored.is_file()
     assert alice.delete(image_id).status_code == 204
 

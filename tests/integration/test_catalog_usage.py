@@ -58,10 +58,9 @@ async def test_usage_equals_the_stored_files_after_captures_failures_and_deletes
     assert alice.image(images["running"]).json()["failure"]["code"] == "host_running"
     assert alice.image(images["not-mine"]).json()["failure"]["code"] == "host_unknown"
     usage = alice.get("/v1/usage").json()
-    assert (usage["stored_bytes"], usage["stored_images"]) == (
-        sum(stored_files(store, ids).values()),
-        3,
-    )
+    before = stored_files(store, ids)
+    assert (usage["stored_bytes"], usage["stored_images"]) == (sum(before.values()), 3)
+    small_bytes = before[f"{images['small']}.qcow2"]  # a qcow2: not the disk's 3000 bytes
 
     # Delete a stored image and a failed one (which stored nothing).
     assert alice.delete_many([images["small"], images["running"]]).json()["results"] == [
@@ -70,11 +69,10 @@ async def test_usage_equals_the_stored_files_after_captures_failures_and_deletes
     ]
     await eventually(lambda: not stored_files(store, [images["small"]]))
     files = stored_files(store, ids)
-    assert sorted(files) == sorted(f"{images[n]}.raw" for n in ("large", "small-again"))
+    assert sorted(files) == sorted(f"{images[n]}.qcow2" for n in ("large", "small-again"))
     usage = alice.get("/v1/usage").json()
     assert (usage["stored_bytes"], usage["stored_images"]) == (sum(files.values()), 2)
-    assert usage["stored_bytes"] == 5 * 1024 * 1024 + 7 + 3000
-    assert usage["stored_label"] == "0.005 GB"
+    assert usage["stored_label"] == f"{sum(files.values()) / 1024**3:.3f} GB"  # 0.006 GB
 
     # Billing heard each change once, in order: three captures stored, one image deleted;
     # the failures and the failed image's deletion changed nothing it pays for.
@@ -83,7 +81,7 @@ async def test_usage_equals_the_stored_files_after_captures_failures_and_deletes
     assert {f["tenant"] for f in facts} == {str(alice.account_id)}
     assert facts[-1]["data"]["stored_bytes"] == usage["stored_bytes"]
     assert facts[-1]["data"]["stored_images"] == 2
-    assert facts[-1]["data"]["delta_bytes"] == -3000
+    assert facts[-1]["data"]["delta_bytes"] == -small_bytes
     assert facts[-1]["data"]["image_id"] == images["small"]
     assert sum(f["data"]["delta_bytes"] for f in facts) == usage["stored_bytes"]
     for name in ("small", "running"):

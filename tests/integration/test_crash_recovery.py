@@ -6,7 +6,6 @@ with a failpoint that makes the process exit at once, as if killed with SIGKILL.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -17,6 +16,7 @@ from tests.harness import Bus, ServiceProcess, body, eventually
 from tests.infra import TestStack
 from tests.integration import facts
 from tests.integration.conftest import Spawn
+from tests.stored_images import identical, sha256_of
 
 
 async def fetch_value(dsn: str, schema: str, sql: str, *args: object) -> object:
@@ -185,10 +185,8 @@ async def test_capture_killed_after_publishing_before_commit_finishes_once(
         await eventually(normal, timeout=60)
     assert len({body(r)["id"] for r in ready}) == 1
     image = Path(body(ready[0])["data"]["location"])
-    assert (
-        hashlib.sha256(image.read_bytes()).hexdigest()
-        == hashlib.sha256(disk.read_bytes()).hexdigest()
-    )
+    assert identical(disk, image)
+    assert body(ready[0])["data"]["checksum_sha256"] == sha256_of(image)
     assert not list(image.parent.glob(f".{image_id}.*.partial"))  # nothing half-written left
     attempts = await fetch_value(
         deployment.dsns["capture"],

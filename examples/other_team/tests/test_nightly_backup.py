@@ -51,7 +51,8 @@ def test_a_nightly_capture_becomes_an_image(ims: RunningIms) -> None:
 
     assert ready["data"]["name"] == "db-01-nightly-20261128"
     assert ready["data"]["account_id"] == str(account)
-    assert ready["data"]["size_bytes"] == disk.stat().st_size
+    assert ready["data"]["disk_format"] == "qcow2"
+    assert ready["data"]["virtual_size_bytes"] == disk.stat().st_size
 
 
 def _first(ims: RunningIms, event: str, key: str) -> dict[str, object]:
