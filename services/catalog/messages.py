@@ -105,3 +105,12 @@ OTHER_ACCOUNTS_USAGE = Text(
     "只有管理员才可以查询其他帐户的存储用量。",
     "Only an admin can read another account's storage usage.",
 )
+
+# K5, seed FAQ 4.7: what the console says about a Windows private image's password.
+KEEPS_SOURCE_PASSWORD = Text(
+    "当前暂不支持在控制中心修改使用 Windows 私有镜像创建的云主机密码，请您使用原来制作镜像的"
+    "源云主机的密码登录云主机后再修改密码。",
+    "The console cannot yet change the password of a host created from a Windows private "
+    "image: log in with the password of the host the image was made from, then change it.",
+)
+PREFLIGHT_LABELS = {"passed": "通过", "findings": "发现问题", "not_inspected": "未检查"}

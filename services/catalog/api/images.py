@@ -18,6 +18,7 @@ from services.catalog.api.views import (
     DeleteResult,
     ImagePage,
     ImageView,
+    PreflightView,
     QuotaView,
     json_response,
 )
@@ -91,13 +92,23 @@ def images_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
         return json_response(ImagePage(items=items, next_cursor=next_cursor, quota=quota))
 
     @router.get("/images/{image_id}", response_model=ImageView, responses=PROBLEMS)
-    async def get_image(tenant: CurrentTenant, image_id: UUID) -> Response:
+    async def get_image(
+        tenant: CurrentTenant, language: RequestLanguage, image_id: UUID
+    ) -> Response:
         async with pool.acquire() as conn:
             image = await store.get_visible_image(conn, image_id, tenant.account_id)
             if image is None:  # missing, deleted, or someone else's private image: all alike
                 raise as_problem(not_found(image_id))
             tenants = await sharing_api.share_tenants(conn, image, tenant.account_id)
-        return json_response(ImageView.of(image).model_copy(update={"share_tenants": tenants}))
+        notice = messages.KEEPS_SOURCE_PASSWORD if image.keeps_source_password else None
+        # What is in the owner's guest is the owner's business, not a share tenant's.
+        owner = image.owner_account_id == tenant.account_id
+        detail = {
+            "share_tenants": tenants,
+            "password_notice": notice.render(language) if notice else None,
+            "preflight": PreflightView.of(image.preflight) if owner and image.preflight else None,
+        }
+        return json_response(ImageView.of(image).model_copy(update=detail))
 
     @router.post("/images", status_code=202, response_model=CreatedView, responses=PROBLEMS)
     async def create_image(

@@ -34,6 +34,33 @@ class FailureView(BaseModel):
     reason: str
 
 
+class PreflightFindingView(BaseModel):
+    code: str  # static_ip, persistent_net_rules, setpasswd_missing, fstab_data_disk, ...
+    path: str  # the guest file it comes from
+    detail: str
+
+
+class PreflightView(BaseModel):
+    """K4: what capture found in the guest before copying its disk."""
+
+    status: Literal["passed", "findings", "not_inspected"]
+    status_label: str
+    findings: list[PreflightFindingView]
+    detail: str
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> PreflightView:
+        status = stored.get("status", "not_inspected")
+        return cls.model_construct(
+            status=status,
+            status_label=messages.PREFLIGHT_LABELS.get(status, status),
+            findings=[
+                PreflightFindingView.model_construct(**f) for f in stored.get("findings", [])
+            ],
+            detail=stored.get("detail", ""),
+        )
+
+
 class ImageView(BaseModel):
     id: UUID
     name: str
@@ -57,6 +84,9 @@ class ImageView(BaseModel):
     failure: FailureView | None
     shared: bool
     created_at: datetime
+    preflight: PreflightView | None = None  # K4: in the owner's detail only
+    keeps_source_password: bool = False  # K5: hosts from it keep the source's password
+    password_notice: str | None = None  # in the detail only: FAQ 4.7's words, when it does
     share_tenants: ShareTenantsView | None = None  # in the detail only (C3)
 
     @classmethod
@@ -104,6 +134,7 @@ class ImageView(BaseModel):
             failure=failure,
             shared=image.shared,
             created_at=image.created_at,
+            keeps_source_password=image.keeps_source_password,
         )
 
 

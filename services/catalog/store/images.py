@@ -43,6 +43,8 @@ class ImageRecord:
     # None while an image the API registered waits for its own CaptureRequested.
     accepted_at: datetime | None = None
     shared: bool = False  # has share tenants (the lists' 共享 是/否)
+    preflight: dict[str, Any] | None = None  # K4, as capture stated it
+    keeps_source_password: bool = False  # K5
 
     @classmethod
     def from_row(cls, row: Record) -> ImageRecord:
@@ -104,7 +106,8 @@ async def mark_ready(conn: Connection, ready: ImageReady) -> bool:
         UPDATE images SET status = 'normal', progress = 100, name = $3, description = $4,
             os = $5, system_disk_gb = $6, min_memory_mb = $7, disk_format = $8, size_bytes = $9,
             virtual_size_bytes = $10, checksum_sha256 = $11, location = $12,
-            source_host_id = $13, source_host_name = $14, updated_at = $15
+            source_host_id = $13, source_host_name = $14, updated_at = $15, preflight = $16,
+            keeps_source_password = $17
         WHERE image_id = $1 AND owner_account_id = $2 AND status = 'creating'
         RETURNING true
         """,
@@ -123,6 +126,8 @@ async def mark_ready(conn: Connection, ready: ImageReady) -> bool:
         ready.source.host_id,
         ready.source.host_name,
         ready.finished_at,
+        ready.preflight.model_dump(mode="json") if ready.preflight else None,
+        ready.keeps_source_password,
     )
     return bool(updated)
 
@@ -132,7 +137,7 @@ async def mark_failed(conn: Connection, failed: CaptureFailed) -> bool:
     updated = await conn.fetchval(
         """
         UPDATE images SET status = 'failed', failure_code = $3, failure_reason = $4,
-            updated_at = $5
+            updated_at = $5, preflight = coalesce($6, preflight)
         WHERE image_id = $1 AND owner_account_id = $2 AND status = 'creating'
         RETURNING true
         """,
@@ -141,6 +146,7 @@ async def mark_failed(conn: Connection, failed: CaptureFailed) -> bool:
         failed.code,
         failed.reason,
         failed.failed_at,
+        failed.preflight.model_dump(mode="json") if failed.preflight else None,
     )
     return bool(updated)
 
