@@ -25,12 +25,13 @@ def host(
     *,
     state: str = "stopped",
     name: str = "ecs-test",
+    os: OperatingSystem = UBUNTU,
 ) -> HostChanged:
     return HostChanged(
         host_id=host_id,
         account_id=account_id,
         name=name,
-        os=UBUNTU,
+        os=os,
         state=state,
         memory_mb=2048,
         system_disk=HostDisk(disk_id=uuid4(), path=str(disk), format="raw", size_gb=40),
@@ -42,8 +43,18 @@ def account(account_id: UUID, name: str) -> AccountChanged:
 
 
 def capture(
-    account_id: UUID, host_id: UUID, image_id: UUID, name: str = "TEST-G"
+    account_id: UUID,
+    host_id: UUID,
+    image_id: UUID,
+    name: str = "TEST-G",
+    *,
+    strict_preflight: bool = False,
 ) -> CaptureRequested:
     return CaptureRequested(
-        image_id=image_id, account_id=account_id, host_id=host_id, name=name, description="demo"
+        image_id=image_id,
+        account_id=account_id,
+        host_id=host_id,
+        name=name,
+        description="demo",
+        strict_preflight=strict_preflight,
     )

@@ -1,12 +1,14 @@
-"""Capture jobs going wrong half-way, through real Kafka, PostgreSQL and service processes:
-the host changes during the copy (K2), a second worker takes over a frozen worker's lease,
-a worker is killed mid-copy. Each test runs its own processes on its own deployment.
+"""Capture jobs through real Kafka, PostgreSQL and service processes: the host changes
+during the copy (K2), two processes share the queue within their bounds, a second worker
+takes over a frozen worker's lease, a worker is killed mid-copy. Each test runs its own
+processes on its own deployment.
 """
 
 from __future__ import annotations
 
-import hashlib
 import signal
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,8 @@ from tests.harness import Bus, ServiceProcess, body, eventually, token_for
 from tests.infra import TestStack
 from tests.integration import facts
 from tests.integration.conftest import Spawn
+from tests.processes import conversions
+from tests.stored_images import identical, sha256_of
 
 MIB = 1024 * 1024
 # Bigger than one copy chunk (4 MiB), so a capture can be caught half-way.
@@ -71,10 +75,6 @@ def event_ids(records: list[ConsumerRecord[bytes, bytes]]) -> set[str]:
     return {body(r)["id"] for r in records}
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def logged(process: ServiceProcess, event: str, image_id: UUID) -> bool:
     return any(
         f'"{event}"' in line and str(image_id) in line
@@ -108,9 +108,9 @@ async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_fi
     deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
 ) -> None:
     catalog, capture = spawn(deployment, "catalog"), spawn(deployment, "capture")
-    capture.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "1"  # about 12 s for the whole disk
+    capture.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "1"  # about 24 s for the whole disk
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
-    disk = facts.make_disk(tmp_path, DISK_BYTES)
+    disk = facts.make_disk(tmp_path, 2 * DISK_BYTES)
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
         await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
         await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
@@ -120,13 +120,20 @@ async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_fi
         capture.wait_healthy()
 
         await bus.read("CaptureProgressed", lambda rs: len(rs) >= 1, key=str(image_id))
+        assert conversions([image_id]) == {capture.pid: 1}
         started = facts.host(account, host_id, disk, state="running")
+        sent_at = time.monotonic()
         await bus.send(started, subject=host_id, tenant=account, sequence=2, source="/ecs")
+        await eventually(lambda: not conversions([image_id]), timeout=30, interval=0.1)
+        stopped_after = time.monotonic() - sent_at
 
         failed = await bus.read("CaptureFailed", lambda rs: len(rs) >= 1, key=str(image_id))
         image = await wait_status(catalog, auth_secret, account, image_id, "failed")
         ready = await bus.read("ImageReady", lambda rs: True, key=str(image_id))
 
+    # The fact travels through Kafka, then the watcher sees it within a second; the copy
+    # itself had about 20 s to go. The bound is loose: the machine is shared and noisy.
+    assert stopped_after < 8, f"the copy ran on {stopped_after:.1f} s after the host started"
     assert [body(r)["data"]["code"] for r in failed] == ["host_changed"]
     assert image["failure"]["code"] == "host_changed"
     assert "未保留任何镜像文件" in image["failure"]["reason"]
@@ -135,6 +142,51 @@ async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_fi
     assert published_files(capture, image_id) == []
     job = await capture_job(deployment, image_id)
     assert (job["status"], job["failure_code"]) == ("failed", "host_changed")
+
+
+async def test_two_processes_share_the_queue_each_running_its_bounded_number(
+    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+) -> None:
+    catalog = spawn(deployment, "catalog")
+    wide, narrow = spawn(deployment, "capture"), second_instance(spawn(deployment, "capture"))
+    wide.env["IMS_CAPTURE_JOBS_PER_PROCESS"] = "2"
+    narrow.env["IMS_CAPTURE_JOBS_PER_PROCESS"] = "1"
+    for capture in (wide, narrow):
+        capture.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "2"  # a few seconds a capture
+    account = uuid4()
+    captures = [(uuid4(), uuid4(), facts.make_disk(tmp_path, 6 * MIB)) for _ in range(6)]
+    image_ids = [image_id for _, image_id, _ in captures]
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        for host_id, image_id, disk in captures:
+            await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
+            capture_request = facts.capture(account, host_id, image_id)
+            await bus.send(capture_request, subject=image_id, tenant=account)
+        for process in (catalog, wide, narrow):
+            process.start()
+        for process in (catalog, wide, narrow):
+            process.wait_healthy()
+
+        most: Counter[int] = Counter()
+
+        async def all_done() -> bool:
+            for pid, running in conversions(image_ids).items():
+                most[pid] = max(most[pid], running)
+            jobs = [await capture_job(deployment, image_id) for image_id in image_ids]
+            return all(job["status"] == "succeeded" for job in jobs)
+
+        await eventually(all_done, timeout=120, interval=0.2)
+        for image_id in image_ids:
+            await wait_status(catalog, auth_secret, account, image_id, "normal")
+
+    assert most[wide.pid] == 2  # its bound, reached: the queue was longer than it
+    assert most[narrow.pid] == 1
+    assert set(most) == {wide.pid, narrow.pid}
+    finished_by = {
+        image_id: [p for p in (wide, narrow) if logged(p, "capture.finished", image_id)]
+        for image_id in image_ids
+    }
+    assert all(len(by) == 1 for by in finished_by.values())  # each job ran once
+    assert {p.pid for by in finished_by.values() for p in by} == {wide.pid, narrow.pid}
 
 
 async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
@@ -186,8 +238,9 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
 
     assert len(event_ids(ready)) == 1
     assert failed == []
-    assert image["checksum_sha256"] == sha256(disk)
-    assert [sha256(f) for f in published_files(first, image_id)] == [sha256(disk)]
+    [stored] = published_files(first, image_id)
+    assert image["checksum_sha256"] == sha256_of(stored)
+    assert identical(disk, stored)
     assert staged_files(first, image_id) == []
     assert logged(second, "capture.finished", image_id)
     assert not logged(first, "capture.finished", image_id)
@@ -216,9 +269,10 @@ async def test_a_capture_killed_mid_copy_is_finished_by_its_successor_without_or
         ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
 
     assert len(event_ids(ready)) == 1
-    assert image["checksum_sha256"] == sha256(disk)
-    assert image["size_bytes"] == DISK_BYTES
-    assert [sha256(f) for f in published_files(capture, image_id)] == [sha256(disk)]
+    [stored] = published_files(capture, image_id)
+    assert image["checksum_sha256"] == sha256_of(stored)
+    assert image["size_bytes"] == stored.stat().st_size
+    assert identical(disk, stored)
     assert staged_files(capture, image_id) == []
     assert logged(capture, "capture.orphans_removed", image_id)
     job = await capture_job(deployment, image_id)

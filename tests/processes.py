@@ -1,0 +1,36 @@
+"""The processes a test can see in /proc: which qemu-img conversions run, and for whom."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from uuid import UUID
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:  # the process ended meanwhile
+        return b""
+
+
+def conversions(image_ids: Iterable[UUID]) -> Counter[int]:
+    """How many ``qemu-img convert`` run for these images, by parent pid (the capture
+    service process that started them)."""
+    wanted = [str(i).encode() for i in image_ids]
+    running: Counter[int] = Counter()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        argv = _read(proc / "cmdline").split(b"\0")
+        if not argv or not argv[0].endswith(b"qemu-img") or b"convert" not in argv:
+            continue
+        if not any(w in arg for arg in argv for w in wanted):
+            continue
+        stat = _read(proc / "stat")
+        # pid (comm) state ppid ...: comm may hold spaces, so split after its ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1:
+            running[int(fields[1])] += 1
+    return running
