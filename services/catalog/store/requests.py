@@ -95,9 +95,7 @@ class Admission:
     used: int  # quota slots the account held before this request
 
 
-async def admit(
-    conn: Connection, request: CaptureRequested, at: datetime, limit: int
-) -> Admission:
+async def admit(conn: Connection, request: CaptureRequested, at: datetime, limit: int) -> Admission:
     """Accept a request the API registered, or register a new one while the account holds
     fewer than ``limit`` images — in one round trip. Run it under the account's lock
     (``lock_account``): the count then sees every image that any other transaction has
