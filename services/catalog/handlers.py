@@ -31,28 +31,33 @@ async def on_capture_requested(uow: UnitOfWork, event: Envelope[Any]) -> None:
     The console's requests were registered by the API, their quota slot already taken:
     they are only accepted here. Anyone else's take a slot now, under the account's lock,
     so that the quota holds however many requests arrive at once, through any process.
+    Three round trips either way: the lock, the admission, the event.
     """
     request: CaptureRequested = event.data
     require_tenant(event, request.account_id)
-    image = await store.get_image(uow.conn, request.image_id)
-    if image is not None:
-        if image.owner_account_id != request.account_id:
-            raise Rejected(f"image id {request.image_id} is taken by another image")
-        registered = await store.accept_registered(
-            uow.conn, request.image_id, request.account_id, event.time
-        )
-        if registered is not None:
-            await _accept(uow, request, registered.created_at)
-        return  # otherwise the same image requested again: one effect only
     account = await store.lock_account(uow.conn, request.account_id)
-    used = await store.quota_used(uow.conn, request.account_id)
-    try:
-        domain.quota_of(account.private_image_quota, used).admit_one()
-    except domain.Refusal as refusal:
-        await _refuse(uow, request, refusal, event.time)
-        return
-    if await store.insert_creating(uow.conn, request, event.time):
-        await _accept(uow, request, event.time)
+    quota = domain.quota_of(account.private_image_quota, 0)
+    admission = await store.admit(uow.conn, request, event.time, quota.limit)
+    if admission.taken and admission.existing_owner != request.account_id:
+        raise Rejected(f"image id {request.image_id} is taken by another image")
+    if admission.registered_at is not None:
+        await _accept(uow, request, admission.registered_at)
+    elif admission.admitted_at is not None:
+        await _accept(uow, request, admission.admitted_at)
+    elif not admission.taken:
+        try:
+            domain.quota_of(account.private_image_quota, admission.used).admit_one()
+        except domain.Refusal as refusal:
+            await _refuse(uow, request, refusal, event.time)
+            return
+        # A slot was free, yet the id was taken between the statement's look and its
+        # insert (the API registering it that instant): try again, it is there now.
+        raise AdmissionRace(f"image id {request.image_id} appeared while being admitted")
+    # Otherwise the same image requested again (already accepted, or failed): one effect.
+
+
+class AdmissionRace(Exception):
+    """Retried by the consumer (an unexpected error gets a few tries)."""
 
 
 async def _accept(uow: UnitOfWork, request: CaptureRequested, requested_at: datetime) -> None:

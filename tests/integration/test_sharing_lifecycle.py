@@ -81,6 +81,7 @@ async def test_the_recipient_loses_what_the_owner_cancels_removes_or_deletes(
     gone = launch_check(catalog, bob, deleted, language="en")["reasons"][0]["message"]
     assert gone == "The image's owner deleted this shared image."
     assert bob.call(sharing, "GET", "/v1/shared-images").json()["items"] == []
+
     async def sharing_saw_the_deletion() -> bool:
         answer = alice.call(sharing, "GET", members_path(deleted))
         return answer.status_code == 404 and answer.json()["code"] == "image_not_found"

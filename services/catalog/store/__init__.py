@@ -42,14 +42,22 @@ from services.catalog.store.public import (
     lock_public_image,
     mark_announced,
 )
-from services.catalog.store.requests import accept_registered, insert_refused, register_request
+from services.catalog.store.requests import (
+    Admission,
+    accept_registered,
+    admit,
+    insert_refused,
+    register_request,
+)
 
 __all__ = [
     "AccountRecord",
+    "Admission",
     "ImageRecord",
     "ListQuery",
     "NewPublicImage",
     "accept_registered",
+    "admit",
     "claim_unannounced_public_images",
     "decode_cursor",
     "encode_cursor",
