@@ -303,7 +303,6 @@ class StorageUsageChanged(Event):
     changed_at: AwareDatetime
 
 
-
 # The envelope ``tenant`` of facts about the platform's public images, which no account owns.
 PLATFORM_TENANT = "platform"
 PublishStatus = Literal["unpublished", "published"]

@@ -226,9 +226,7 @@ def write_tokens(state: StackState, image_id: UUID) -> Path:
     """`<state dir>/demo/tokens.env`: bearer tokens for trying the APIs by hand (valid
     12 hours) and the demo image's id; the README's "Try it" lines source it."""
     values = {
-        f"{name.upper()}_TOKEN": issue_token(
-            state.auth_secret(), demo_id(f"account:{name}"), name
-        )
+        f"{name.upper()}_TOKEN": issue_token(state.auth_secret(), demo_id(f"account:{name}"), name)
         for name in ACCOUNTS
     }
     values["DEMO_IMAGE_ID"] = str(image_id)

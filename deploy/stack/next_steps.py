@@ -54,7 +54,7 @@ def try_lines(state: StackState, tokens: Path) -> list[str]:
 def next_steps(state: StackState, tokens: Path) -> str:
     lines = [
         "",
-        "IMS is running. Try next (the README's \"Try it\"):",
+        'IMS is running. Try next (the README\'s "Try it"):',
         *(f"  {line}" for line in try_lines(state, tokens)),
         "",
         f"API docs: {state.service_url('catalog')}/docs (catalog), "
