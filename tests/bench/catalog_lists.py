@@ -7,9 +7,10 @@ loads the images straight into the catalog's table with ``generate_series`` (not
 Kafka: that would take hours and measure something else), starts a real catalog service
 process (``python -m services.catalog run``, HTTP API, consumer, relay), then measures:
 
-- one client, one request at a time: p50/p99 of the private tab, the public tab, a
+- one client, one request at a time: p50/p99 of the private tab, the public tab, the
+  shared tab (accepted shares loaded into the memberships table), a
   filtered private tab (status, OS family, name substring) and the detail;
-- N concurrent clients (default 16) on a mix of the four: throughput, p50/p99.
+- N concurrent clients (default 16) on a mix of the five: throughput, p50/p99.
 
 The client is a minimal HTTP/1.1 keep-alive client on asyncio streams, so that it takes as
 little of the machine's CPU as it can; it shares the machine with the service and
@@ -86,6 +87,18 @@ SELECT gen_random_uuid(), 'public', 'Public OS ' || i || ' 64bit', 'normal', 100
 FROM generate_series(1, $1) AS i
 """
 
+# Accepted shares as the catalog keeps them from sharing's facts: the first ``$1`` normal
+# private images, each shared with one other bench owner (about $1 / owners per recipient).
+SHARES_SQL = """
+INSERT INTO memberships (membership_id, image_id, owner_account_id, member_account_id,
+    member_account_name, status, offered_at, changed_at)
+SELECT gen_random_uuid(), image_id, owner_account_id, md5('owner-' || (n % $2))::uuid,
+    'owner-' || (n % $2), 'accepted', now(), now()
+FROM (SELECT image_id, owner_account_id, row_number() OVER () * 7 AS n FROM images
+      WHERE visibility = 'private' AND status = 'normal' LIMIT $1) AS chosen
+WHERE md5('owner-' || (n % $2))::uuid <> owner_account_id
+"""
+
 ACCOUNTS_SQL = """
 INSERT INTO accounts (account_id, private_image_quota, stored_bytes, stored_images)
 SELECT owner_account_id, 1000, sum(size_bytes), count(*) FROM images
@@ -93,16 +106,18 @@ WHERE visibility = 'private' AND status = 'normal' GROUP BY owner_account_id
 """
 
 
-async def load(dsn: str, images: int, owners: int, public: int) -> dict[str, float]:
+async def load(dsn: str, images: int, owners: int, public: int, shares: int) -> dict[str, float]:
     conn = await asyncpg.connect(dsn, server_settings={"search_path": "catalog"})
     try:
         started = time.monotonic()
         await conn.execute(LOAD_SQL, images, owners)
         await conn.execute(PUBLIC_SQL, public)
+        await conn.execute(SHARES_SQL, shares, owners)
         await conn.execute(ACCOUNTS_SQL)
         loaded = time.monotonic()
         await conn.execute("VACUUM ANALYZE images")
         await conn.execute("VACUUM ANALYZE accounts")
+        await conn.execute("VACUUM ANALYZE memberships")
         return {"load_s": loaded - started, "vacuum_s": time.monotonic() - loaded}
     finally:
         await conn.close()
@@ -173,6 +188,9 @@ def workloads(secret: str, owners: int, details: list[tuple[UUID, UUID]]) -> lis
     def public(rng: random.Random) -> tuple[str, str]:
         return "/v1/images?tab=public&limit=20", tokens[rng.randrange(owners)]
 
+    def shared(rng: random.Random) -> tuple[str, str]:
+        return "/v1/images?tab=shared&limit=20", tokens[rng.randrange(owners)]
+
     def filtered(rng: random.Random) -> tuple[str, str]:
         family = rng.choice(("linux", "windows"))
         name = rng.choice(NAME_PREFIXES)
@@ -186,6 +204,7 @@ def workloads(secret: str, owners: int, details: list[tuple[UUID, UUID]]) -> lis
     return [
         Workload("private list", private),
         Workload("public list", public),
+        Workload("shared list", shared),
         Workload("filtered list", filtered),
         Workload("detail", detail),
     ]
@@ -357,7 +376,7 @@ async def measure(
 
     for workload in loads[:1]:
         await timed(workload.name, workload.make, clients, seconds=seconds)
-    await timed("mix of the four", mixed, clients, seconds=seconds)
+    await timed("mix of the five", mixed, clients, seconds=seconds)
     return results
 
 
@@ -413,7 +432,9 @@ async def main(args: argparse.Namespace) -> None:
         stack = open_test_stack(stack_exit, Path(tmp), dict(os.environ))
         catalog = start_catalog(stack, secret, dict(kv.split("=", 1) for kv in args.env))
         print(f"loading {args.images:,} images of {args.owners:,} owners ...", flush=True)
-        timings = await load(stack.dsns["catalog"], args.images, args.owners, args.public)
+        timings = await load(
+            stack.dsns["catalog"], args.images, args.owners, args.public, args.shares
+        )
         print(f"loaded in {timings['load_s']:.0f} s, vacuumed in {timings['vacuum_s']:.0f} s")
         details = await sample_details(stack.dsns["catalog"], 5000)
         catalog.start()
@@ -443,6 +464,7 @@ async def main(args: argparse.Namespace) -> None:
             "images": args.images,
             "owners": args.owners,
             "public": args.public,
+            "shares": args.shares,
             "timings": timings,
             "env": args.env,
             "results": [
@@ -472,6 +494,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--images", type=int, default=1_000_000)
     parser.add_argument("--owners", type=int, default=10_000)
     parser.add_argument("--public", type=int, default=94, help="public images besides the 6 seeded")
+    parser.add_argument(
+        "--shares", type=int, default=200_000, help="accepted shares (the shared tab)"
+    )
     parser.add_argument("--requests", type=int, default=2000, help="per kind, one client")
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--clients", type=int, default=16)

@@ -46,10 +46,7 @@ class Bench:
         }
         home = str(postgres.choose_home(self.stack.tmp_dir))
         used["postgres"] = postgres_cpu(home)
-        used["kafka"] = cpu_seconds(
-            [p for p, (_, cmd) in _processes().items()
-             if "java" in cmd and str(self.stack.tmp_dir) in cmd]
-        )  # fmt: skip
+        used["kafka"] = kafka_cpu(self.stack.tmp_dir)
         return used
 
     def bus(self) -> Bus:
@@ -182,6 +179,13 @@ def postgres_cpu(home: str) -> float:
     roots = [p for p, (_, cmd) in procs.items() if "postgres" in cmd and home in cmd]
     live = [p for p, (ppid, _) in procs.items() if ppid in roots]
     return cpu_seconds(roots, reaped=True) + cpu_seconds(live)
+
+
+def kafka_cpu(tmp_dir: Path) -> float:
+    """CPU seconds of the broker whose command line names the bench's state dir."""
+    return cpu_seconds(
+        [p for p, (_, cmd) in _processes().items() if "java" in cmd and str(tmp_dir) in cmd]
+    )
 
 
 def service_pids(pid: int) -> list[int]:

@@ -40,6 +40,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from deploy.stack import postgres
 from schemas.envelope import Envelope
 from schemas.events import (
     AccountChanged,
@@ -54,6 +55,7 @@ from schemas.events import (
 from schemas.topics import topic_name
 from services.common.codec import build_envelope, encode
 from services.common.stream import app_id
+from tests.bench.common import cpu_seconds, kafka_cpu, postgres_cpu, service_pids
 from tests.harness import ServiceProcess, service_process
 from tests.infra import TestStack, open_test_stack
 from tests.integration.conftest import own_deployment
@@ -70,6 +72,9 @@ class Result:
     events: int
     seconds: float  # first to last effect
     wall_seconds: float  # from the service's start to the last effect
+    # CPU milliseconds per event of each component, from the first effect seen to the last:
+    # what the machine's other tenants cannot inflate much, unlike the rate.
+    cpu_ms: dict[str, float]
 
     @property
     def rate(self) -> float:
@@ -78,7 +83,8 @@ class Result:
     def line(self) -> str:
         return (
             f"{self.name:<22} {self.events:>7} events  {self.rate:>9,.0f}/s "
-            f"(first→last {self.seconds:6.2f} s, from start {self.wall_seconds:6.2f} s)"
+            f"(first→last {self.seconds:6.2f} s, from start {self.wall_seconds:6.2f} s)  "
+            f"CPU ms/event: " + ", ".join(f"{name} {ms:.2f}" for name, ms in self.cpu_ms.items())
         )
 
 
@@ -173,17 +179,45 @@ async def produce(
 # -- measuring -----------------------------------------------------------------------------
 
 
-async def wait_for_count(dsn: str, schema: str, sql: str, want: int, started: float) -> None:
+@dataclass
+class CpuMeter:
+    """CPU seconds of the measured services, PostgreSQL and Kafka of one bench stack."""
+
+    stack: TestStack
+    processes: dict[str, ServiceProcess]
+
+    def read(self) -> dict[str, float]:
+        used = {
+            name: cpu_seconds(service_pids(process.proc.pid))
+            for name, process in self.processes.items()
+            if process.proc is not None
+        }
+        used["postgres"] = postgres_cpu(str(postgres.choose_home(self.stack.tmp_dir)))
+        used["kafka"] = kafka_cpu(self.stack.tmp_dir)
+        return used
+
+
+async def wait_for_count(
+    dsn: str, schema: str, sql: str, want: int, meter: CpuMeter
+) -> dict[str, float]:
+    """Wait until ``sql`` counts ``want``; the CPU milliseconds per counted row each
+    component spent from the first poll that saw a row to the last."""
     conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
     try:
         deadline = time.monotonic() + TIMEOUT_S
-        while (await conn.fetchval(sql)) < want:
+        first: tuple[int, dict[str, float]] | None = None
+        while (seen := await conn.fetchval(sql)) < want:
+            if first is None and seen > 0:
+                first = (seen, meter.read())
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{schema}: fewer than {want} after {TIMEOUT_S:.0f}s")
             await asyncio.sleep(POLL_S)
     finally:
         await conn.close()
-    del started
+    after = meter.read()
+    counted, before = first if first is not None else (0, {name: 0.0 for name in after})
+    rows = max(1, want - counted)
+    return {name: round((after[name] - before[name]) * 1000 / rows, 3) for name in after}
 
 
 async def span(dsn: str, schema: str, sql: str) -> tuple[datetime, datetime]:
@@ -226,13 +260,14 @@ async def absorb(stack: TestStack, service: str, count: int, tmp: Path, per_acco
     consumer = app_id(service, stack.topic_prefix)
     dsn = stack.dsns[service]
     start = time.monotonic()
+    meter = CpuMeter(stack, {service: process})
     with running(process):
-        await wait_for_count(dsn, service, inbox_count(consumer), count, start)
+        cpu = await wait_for_count(dsn, service, inbox_count(consumer), count, meter)
         wall = time.monotonic() - start
         batches = process.metric("ims_consumer_batch_size_count")
         print(f"  {service}: mean batch {count / max(batches, 1):.0f} records", flush=True)
     first, last = await span(dsn, service, inbox_span(consumer))
-    return Result(f"absorb:{service}", count, (last - first).total_seconds(), wall)
+    return Result(f"absorb:{service}", count, (last - first).total_seconds(), wall, cpu)
 
 
 async def relay(stack: TestStack, count: int, tmp: Path) -> Result:
@@ -240,13 +275,14 @@ async def relay(stack: TestStack, count: int, tmp: Path) -> Result:
     dsn = stack.dsns["catalog"]
     await fill_outbox(stack, dsn, count)
     start = time.monotonic()
+    meter = CpuMeter(stack, {"catalog": process})
     with running(process):
-        await wait_for_count(
-            dsn, "catalog", "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL", count, start
+        cpu = await wait_for_count(
+            dsn, "catalog", "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL", count, meter
         )
         wall = time.monotonic() - start
     first, last = await span(dsn, "catalog", "SELECT min(sent_at), max(sent_at) FROM outbox")
-    return Result("relay:catalog", count, (last - first).total_seconds(), wall)
+    return Result("relay:catalog", count, (last - first).total_seconds(), wall, cpu)
 
 
 async def fill_outbox(stack: TestStack, dsn: str, count: int) -> None:
@@ -283,15 +319,18 @@ async def pipeline(stack: TestStack, count: int, tmp: Path, per_account: int) ->
     catalog = started_service(stack, "catalog", tmp)
     capture = started_service(stack, "capture", tmp, IMS_CAPTURE_JOBS_PER_PROCESS="0")
     start = time.monotonic()
+    meter = CpuMeter(stack, {"catalog": catalog, "capture": capture})
     with running(catalog), running(capture):
         consumer = app_id("capture", stack.topic_prefix)
-        await wait_for_count(stack.dsns["capture"], "capture", inbox_count(consumer), count, start)
+        cpu = await wait_for_count(
+            stack.dsns["capture"], "capture", inbox_count(consumer), count, meter
+        )
         wall = time.monotonic() - start
     first, _ = await span(
         stack.dsns["catalog"], "catalog", inbox_span(app_id("catalog", stack.topic_prefix))
     )
     _, last = await span(stack.dsns["capture"], "capture", inbox_span(consumer))
-    return Result("pipeline:catalog→capture", count, (last - first).total_seconds(), wall)
+    return Result("pipeline:catalog→capture", count, (last - first).total_seconds(), wall, cpu)
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -345,7 +384,13 @@ def main() -> None:
         "machine": machine(),
         "per_account": args.per_account,
         "results": [
-            {"name": r.name, "events": r.events, "per_second": round(r.rate), "seconds": r.seconds}
+            {
+                "name": r.name,
+                "events": r.events,
+                "per_second": round(r.rate),
+                "seconds": r.seconds,
+                "cpu_ms_per_event": r.cpu_ms,
+            }
             for r in results
         ],
     }
