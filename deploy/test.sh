@@ -10,6 +10,7 @@ bash deploy/bootstrap.sh || exit $?
 lint=0
 printf '\033[1m==> ruff\033[0m\n'
 .venv/bin/ruff check services schemas deploy tests ims_testkit || lint=1
+.venv/bin/ruff format --check services schemas deploy tests ims_testkit || lint=1
 printf '\033[1m==> mypy --strict\033[0m\n'
 .venv/bin/mypy --strict services schemas deploy tests ims_testkit || lint=1
 
