@@ -36,6 +36,7 @@ def stack_command(state: StackState, command: str) -> str:
 def try_lines(state: StackState, tokens: Path) -> list[str]:
     """The README's "Try it" block, line for line, without its comments."""
     catalog = state.service_url("catalog")
+    capture = state.service_url("capture")
     notifier = state.service_url("notifier")
     alice = '-H "Authorization: Bearer $ALICE_TOKEN"'
     bob = '-H "Authorization: Bearer $BOB_TOKEN"'
@@ -45,6 +46,8 @@ def try_lines(state: StackState, tokens: Path) -> list[str]:
         f"source {shown_path(tokens)}",
         f"curl -s {alice} '{catalog}/v1/images?tab=private'",
         f"curl -s {alice} '{catalog}/v1/images?tab=public'",
+        f'curl -s {alice} "{catalog}/v1/images/$DEMO_IMAGE_ID"',
+        f"curl -s {alice} '{capture}/v1/hosts'",
         f"curl -s {alice} '{notifier}/v1/notices'",
         f'curl -s -i {bob} "{catalog}/v1/images/$DEMO_IMAGE_ID"',
         f"kcat -C -b {state.kafka_bootstrap} -t {ready} -o beginning -e",
@@ -57,8 +60,11 @@ def next_steps(state: StackState, tokens: Path) -> str:
         'IMS is running. Try next (the README\'s "Try it"):',
         *(f"  {line}" for line in try_lines(state, tokens)),
         "",
-        f"API docs: {state.service_url('catalog')}/docs (catalog), "
-        f"{state.service_url('notifier')}/docs (notifier)",
+        "API docs: "
+        + ", ".join(
+            f"{state.service_url(name)}/docs ({name})"
+            for name in ("catalog", "capture", "sharing", "notifier")
+        ),
         "Follow a log, stop (data kept), delete all local state:",
         f"  {stack_command(state, 'logs catalog -f')}",
         f"  {stack_command(state, 'down')}",

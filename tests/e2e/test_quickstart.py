@@ -113,6 +113,8 @@ def _check_try_it(results: dict[str, Ran], ports: dict[str, int]) -> None:
     assert source.stdout == "", str(source)
     image = _check_private_tab(_one(results, r"\$ALICE_TOKEN.*tab=private"))
     _check_public_tab(_one(results, r"\$ALICE_TOKEN.*tab=public"))
+    _check_detail(_one(results, r"\$ALICE_TOKEN.*/v1/images/\$DEMO_IMAGE_ID"), image)
+    _check_hosts(_one(results, r"\$ALICE_TOKEN.*/v1/hosts"))
     _check_notices(_one(results, r"\$ALICE_TOKEN.*/v1/notices"), image)
     _check_bob_gets_404(_one(results, r"\$BOB_TOKEN.*/v1/images/\$DEMO_IMAGE_ID"), image)
     _check_image_ready(_one(results, r"^kcat -C .*-t ImageReady\b"), image)
@@ -157,6 +159,27 @@ def _check_public_tab(ran: Ran) -> None:
     assert items, str(ran)
     assert all(i["visibility"] == "public" and i["status"] == "normal" for i in items), str(ran)
     assert DEMO_IMAGE not in {i["name"] for i in items}, str(ran)
+
+
+def _check_detail(ran: Ran, image: dict[str, Any]) -> None:
+    """The owner's detail: a qcow2 (K3) with what capture read from it, and the preflight
+    (K4; the demo disk holds random bytes, so it was not inspected)."""
+    detail = _json(ran)
+    assert detail["id"] == image["id"], str(ran)
+    assert detail["disk_format"] == "qcow2", str(ran)
+    assert detail["virtual_size_bytes"] > 0, str(ran)
+    assert detail["checksum_sha256"] == image["checksum_sha256"], str(ran)
+    assert detail["preflight"]["status"] == "not_inspected", str(ran)
+
+
+def _check_hosts(ran: Ran) -> None:
+    """Alice's hosts, as the console's picker shows them: only hers, the stopped one
+    capturable."""
+    hosts = {h["name"]: h for h in _json(ran)["items"]}
+    assert set(hosts) == {"ecs-web-01", "ecs-db-01"}, str(ran)
+    web, db = hosts["ecs-web-01"], hosts["ecs-db-01"]
+    assert (web["state"], web["capturable"]) == ("stopped", True), str(ran)
+    assert (db["state"], db["capturable"]) == ("running", False), str(ran)
 
 
 def _check_notices(ran: Ran, image: dict[str, Any]) -> None:

@@ -76,6 +76,7 @@ class ImageView(BaseModel):
     disk_format: str | None
     size_bytes: int | None
     size_label: str | None
+    virtual_size_bytes: int | None  # the guest's disk size, read from the stored file
     checksum_sha256: str | None
     publish_status: PublishStatus
     publish_status_label: str
@@ -126,6 +127,7 @@ class ImageView(BaseModel):
             size_label=bytes_to_console_gb(image.size_bytes)
             if image.size_bytes is not None
             else None,
+            virtual_size_bytes=image.virtual_size_bytes,
             checksum_sha256=image.checksum_sha256,
             publish_status=image.publish_status,
             publish_status_label=PUBLISH_LABELS[image.publish_status],
