@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import dataclasses
 import json
 import os
 import platform
@@ -57,7 +58,7 @@ from services.common.codec import build_envelope, encode
 from services.common.stream import app_id
 from tests.bench.common import cpu_seconds, kafka_cpu, postgres_cpu, service_pids
 from tests.harness import ServiceProcess, service_process
-from tests.infra import TestStack, open_test_stack
+from tests.infra import TestStack, free_port, open_test_stack
 from tests.integration.conftest import own_deployment
 
 UBUNTU = OperatingSystem(family="linux", distro="Ubuntu", version="22.04")
@@ -253,21 +254,36 @@ def inbox_span(consumer: str) -> str:
     return f"SELECT min(handled_at), max(handled_at) FROM inbox WHERE consumer = '{consumer}'"
 
 
-async def absorb(stack: TestStack, service: str, count: int, tmp: Path, per_account: int) -> Result:
+async def absorb(
+    stack: TestStack, service: str, count: int, tmp: Path, per_account: int, instances: int
+) -> Result:
     await produce(stack, count, INPUTS[service], per_account)
     extra = {"IMS_CAPTURE_JOBS_PER_PROCESS": "0"} if service == "capture" else {}
-    process = started_service(stack, service, tmp, **extra)
+    processes = [started_service(stack, service, tmp, **extra)]
+    for n in range(1, instances):  # more instances in the consumer group, as on a cluster
+        port = free_port()
+        other = dataclasses.replace(
+            processes[0],
+            http_port=port,
+            env=dict(processes[0].env, IMS_HTTP_PORT=str(port)),
+            log_path=processes[0].log_path.with_suffix(f".{n}.log"),
+        )
+        other.env["IMS_DATA_DIR"] = f"{other.env['IMS_DATA_DIR']}-{n}"
+        processes.append(other)
     consumer = app_id(service, stack.topic_prefix)
     dsn = stack.dsns[service]
     start = time.monotonic()
-    meter = CpuMeter(stack, {service: process})
-    with running(process):
+    meter = CpuMeter(stack, {f"{service}-{i}": p for i, p in enumerate(processes)})
+    with ExitStack() as runs:
+        for process in processes:
+            runs.enter_context(running(process))
         cpu = await wait_for_count(dsn, service, inbox_count(consumer), count, meter)
         wall = time.monotonic() - start
-        batches = process.metric("ims_consumer_batch_size_count")
+        batches = sum(p.metric("ims_consumer_batch_size_count") for p in processes)
         print(f"  {service}: mean batch {count / max(batches, 1):.0f} records", flush=True)
     first, last = await span(dsn, service, inbox_span(consumer))
-    return Result(f"absorb:{service}", count, (last - first).total_seconds(), wall, cpu)
+    name = f"absorb:{service}" + (f" x{instances}" if instances > 1 else "")
+    return Result(name, count, (last - first).total_seconds(), wall, cpu)
 
 
 async def relay(stack: TestStack, count: int, tmp: Path) -> Result:
@@ -362,6 +378,12 @@ def main() -> None:
         help="CaptureRequested per account (catalog): above 1, requests of one account "
         "contend for its quota lock across partitions",
     )
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="service processes in the consumer group for absorb (topics have 3 partitions)",
+    )
     args = parser.parse_args()
     tmp = Path(mkdtemp(prefix="ims-bench-"))
     atexit.register(shutil.rmtree, tmp, True)
@@ -372,7 +394,9 @@ def main() -> None:
             with own_deployment(stack) as deployment:
                 if name.startswith("absorb:"):
                     service = name.split(":", 1)[1]
-                    work = absorb(deployment, service, args.events, tmp, args.per_account)
+                    work = absorb(
+                        deployment, service, args.events, tmp, args.per_account, args.instances
+                    )
                 elif name == "relay":
                     work = relay(deployment, args.events, tmp)
                 else:
