@@ -42,6 +42,7 @@ import asyncpg
 
 from deploy.stack import postgres
 from services.common.auth import issue_token
+from tests.bench.common import cpu_seconds, postgres_cpu, service_pids
 from tests.harness import ServiceProcess, service_process
 from tests.infra import TestStack, open_test_stack
 
@@ -212,49 +213,6 @@ def workloads(secret: str, owners: int, details: list[tuple[UUID, UUID]]) -> lis
 
 # --- CPU spent by the catalog process and by PostgreSQL, whatever else the machine runs ---
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str]:
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2 :].split()  # fields from the 3rd on (state, ppid, ...)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = _stat(pid)
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        total += (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
-    return total
-
-
-def _processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, command line) of every process."""
-    procs = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                procs[int(entry.name)] = (int(_stat(int(entry.name))[1]), cmdline)
-            except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
-                continue
-    return procs
-
-
-def postgres_pids(data_dir_hint: str) -> list[int]:
-    """The postmaster whose command line names the bench's state dir, and its children."""
-    procs = _processes()
-    roots = [p for p, (_, cmd) in procs.items() if "postgres" in cmd and data_dir_hint in cmd]
-    return roots + [p for p, (ppid, _) in procs.items() if ppid in roots]
-
-
-def catalog_pids(pid: int) -> list[int]:
-    """The catalog's service process and its HTTP helpers (IMS_HTTP_PROCESSES)."""
-    return [pid] + [p for p, (ppid, _) in _processes().items() if ppid == pid]
-
 
 @dataclass
 class CpuMeter:
@@ -265,8 +223,8 @@ class CpuMeter:
 
     def read(self) -> tuple[float, float]:
         # Looked up each time: the pool opens connections (backends) as load grows.
-        catalog = cpu_seconds(catalog_pids(self.catalog_pid))
-        return catalog, cpu_seconds(postgres_pids(self.postgres_home))
+        catalog = cpu_seconds(service_pids(self.catalog_pid))
+        return catalog, postgres_cpu(self.postgres_home)
 
 
 @dataclass

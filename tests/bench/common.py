@@ -37,17 +37,8 @@ class Bench:
     services: dict[str, ServiceProcess]
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by each service (with its HTTP helpers), PostgreSQL and
-        Kafka: what other tenants of the machine cannot inflate much, unlike latency."""
-        used = {
-            name: cpu_seconds(service_pids(process.proc.pid))
-            for name, process in self.services.items()
-            if process.proc is not None
-        }
-        home = str(postgres.choose_home(self.stack.tmp_dir))
-        used["postgres"] = postgres_cpu(home)
-        used["kafka"] = kafka_cpu(self.stack.tmp_dir)
-        return used
+        """CPU seconds used so far by each service, PostgreSQL and Kafka."""
+        return stack_cpu(self.stack, self.services)
 
     def bus(self) -> Bus:
         return Bus(self.stack.kafka_bootstrap, self.stack.topic_prefix)
@@ -129,6 +120,20 @@ async def announce_images(bench: Bench, bus: Bus, owner: UUID, count: int) -> li
             subject=image_id, tenant=owner, sequence=2, source="/ims/capture",
         )  # fmt: skip
     return images
+
+
+def stack_cpu(stack: TestStack, services: dict[str, ServiceProcess]) -> dict[str, float]:
+    """CPU seconds used so far by each running service (with its HTTP helpers), by the
+    stack's PostgreSQL and by its Kafka: what other tenants of the machine cannot inflate
+    much, unlike latency."""
+    used = {
+        name: cpu_seconds(service_pids(process.proc.pid))
+        for name, process in services.items()
+        if process.proc is not None
+    }
+    used["postgres"] = postgres_cpu(str(postgres.choose_home(stack.tmp_dir)))
+    used["kafka"] = kafka_cpu(stack.tmp_dir)
+    return used
 
 
 def cpu_ms_per(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, float]:

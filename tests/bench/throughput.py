@@ -41,7 +41,6 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from deploy.stack import postgres
 from schemas.envelope import Envelope
 from schemas.events import (
     AccountChanged,
@@ -56,7 +55,7 @@ from schemas.events import (
 from schemas.topics import topic_name
 from services.common.codec import build_envelope, encode
 from services.common.stream import app_id
-from tests.bench.common import cpu_seconds, kafka_cpu, postgres_cpu, service_pids
+from tests.bench.common import stack_cpu
 from tests.harness import ServiceProcess, service_process
 from tests.infra import TestStack, free_port, open_test_stack
 from tests.integration.conftest import own_deployment
@@ -188,14 +187,7 @@ class CpuMeter:
     processes: dict[str, ServiceProcess]
 
     def read(self) -> dict[str, float]:
-        used = {
-            name: cpu_seconds(service_pids(process.proc.pid))
-            for name, process in self.processes.items()
-            if process.proc is not None
-        }
-        used["postgres"] = postgres_cpu(str(postgres.choose_home(self.stack.tmp_dir)))
-        used["kafka"] = kafka_cpu(self.stack.tmp_dir)
-        return used
+        return stack_cpu(self.stack, self.processes)
 
 
 async def wait_for_count(
@@ -273,7 +265,8 @@ async def absorb(
     consumer = app_id(service, stack.topic_prefix)
     dsn = stack.dsns[service]
     start = time.monotonic()
-    meter = CpuMeter(stack, {f"{service}-{i}": p for i, p in enumerate(processes)})
+    names = [service] if instances == 1 else [f"{service}-{i}" for i in range(instances)]
+    meter = CpuMeter(stack, dict(zip(names, processes, strict=True)))
     with ExitStack() as runs:
         for process in processes:
             runs.enter_context(running(process))

@@ -28,7 +28,6 @@ from services.catalog.store.images import (
     encode_cursor,
     get_image,
     get_visible_image,
-    insert_creating,
     list_images,
     mark_failed,
     mark_ready,
@@ -44,7 +43,6 @@ from services.catalog.store.public import (
 )
 from services.catalog.store.requests import (
     Admission,
-    accept_registered,
     admit,
     insert_refused,
     register_request,
@@ -56,7 +54,6 @@ __all__ = [
     "ImageRecord",
     "ListQuery",
     "NewPublicImage",
-    "accept_registered",
     "admit",
     "claim_unannounced_public_images",
     "decode_cursor",
@@ -64,7 +61,6 @@ __all__ = [
     "get_account",
     "get_image",
     "get_visible_image",
-    "insert_creating",
     "insert_public_image",
     "insert_refused",
     "list_images",

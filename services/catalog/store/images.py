@@ -11,7 +11,7 @@ from uuid import UUID
 
 from asyncpg import Record
 
-from schemas.events import CaptureFailed, CaptureRequested, ImageReady
+from schemas.events import CaptureFailed, ImageReady
 from services.catalog import memberships
 from services.catalog.domain import ImageStatus, PublishStatus, Tab, Visibility
 from services.common.db import Connection
@@ -57,28 +57,6 @@ class ImageRecord:
 
 
 _IMAGE_FIELDS = tuple(f.name for f in fields(ImageRecord))
-
-
-async def insert_creating(
-    conn: Connection, request: CaptureRequested, requested_at: datetime
-) -> bool:
-    """Register a requested image as creating and accepted; False if the id is taken."""
-    inserted = await conn.fetchval(
-        """
-        INSERT INTO images (image_id, visibility, owner_account_id, name, description, status,
-                            source_host_id, created_at, updated_at, accepted_at)
-        VALUES ($1, 'private', $2, $3, $4, 'creating', $5, $6, $6, $6)
-        ON CONFLICT (image_id) DO NOTHING
-        RETURNING true
-        """,
-        request.image_id,
-        request.account_id,
-        request.name,
-        request.description,
-        request.host_id,
-        requested_at,
-    )
-    return bool(inserted)
 
 
 async def record_progress(

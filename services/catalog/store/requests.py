@@ -40,25 +40,6 @@ async def register_request(
     return ImageRecord.from_row(row) if row else None
 
 
-async def accept_registered(
-    conn: Connection, image_id: UUID, owner: UUID, at: datetime
-) -> ImageRecord | None:
-    """Accept the capture of an image the API registered; None if there is no such image
-    waiting (already accepted, or not this owner's)."""
-    row = await conn.fetchrow(
-        """
-        UPDATE images SET accepted_at = $3
-        WHERE image_id = $1 AND owner_account_id = $2 AND status = 'creating'
-            AND accepted_at IS NULL
-        RETURNING *
-        """,
-        image_id,
-        owner,
-        at,
-    )
-    return ImageRecord.from_row(row) if row else None
-
-
 async def insert_refused(
     conn: Connection, request: CaptureRequested, code: str, reason: str, at: datetime
 ) -> bool:
