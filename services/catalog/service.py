@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncpg
-from fastapi import FastAPI
+from typing import Any
 
 from services.catalog.announcer import announce_public_images
 from services.catalog.api import install_routes
 from services.catalog.handlers import HANDLERS
+from services.common.handlers import Handlers
 from services.common.runtime import ServiceDefinition
 from services.common.settings import ServiceSettings
-from services.common.uow import UnitOfWorkFactory
+from services.common.uow import connection_store
 
 NAME = "catalog"
 
 
-def build(settings: ServiceSettings) -> ServiceDefinition:
-    def routes(app: FastAPI, pool: asyncpg.Pool) -> None:
-        # The API changes state and announces it through the outbox, like the handlers.
-        uow_factory = UnitOfWorkFactory(pool, f"/ims/{NAME}", settings.topic_prefix)
-        install_routes(app, uow_factory)
-
+def build(settings: ServiceSettings) -> ServiceDefinition[Any]:
     return ServiceDefinition(
-        name=NAME, handlers=HANDLERS, install_routes=routes, background=(announce_public_images,)
+        name=NAME,
+        store=connection_store,
+        handlers=Handlers.from_mapping(HANDLERS),
+        install_routes=install_routes,
+        background=(announce_public_images,),
     )

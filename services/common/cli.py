@@ -23,7 +23,7 @@ SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 def service_cli(
     name: str,
     settings_type: type[SettingsT],
-    build: Callable[[SettingsT], ServiceDefinition],
+    build: Callable[[SettingsT], ServiceDefinition[Any]],
     migrations: Path,
 ) -> typer.Typer:
     cli = typer.Typer(help=f"IMS {name} service", no_args_is_help=True, add_completion=False)

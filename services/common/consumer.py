@@ -10,10 +10,10 @@ once, and it is handled alone, as below. Outcomes:
 - handled: the effect is committed;
 - duplicate: the inbox already holds this event id, nothing happens again;
 - dead-lettered: the record can never be processed (not a CloudEvent, an unknown or
-  unexpected type, a body that breaks its schema, a handler that raised ``Rejected``, data
-  the database refuses), or an unexpected error (a bug, e.g. bad SQL) persisted through
-  ``UNEXPECTED_TRIES`` tries: it is parked on the dead-letter topic, with the reason and
-  the original bytes, and the stream goes on;
+  unexpected type, a body that breaks its schema, a handler's ``Refusal`` such as
+  ``Rejected``, data the database refuses), or an unexpected error (a bug, e.g. bad
+  SQL) persisted through ``UNEXPECTED_TRIES`` tries: it is parked on the dead-letter
+  topic, with the reason and the original bytes, and the stream goes on;
 - a transient failure (database or broker unreachable, a deadlock) and any failure while
   dead-lettering are retried with backoff for as long as it takes: the record is never
   acknowledged before its effect or its dead letter is committed.
@@ -27,10 +27,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Generic, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
@@ -40,7 +40,8 @@ from schemas.events import DEAD_LETTER_VALUE_MAX, DeadLetter, Event, KafkaHeader
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.codec import InvalidEvent, decode
 from services.common.failpoints import failpoint, pause_point
-from services.common.failures import Rejected, is_bad_data, is_transient
+from services.common.failures import is_bad_data, is_transient
+from services.common.handlers import Handler, Handlers
 from services.common.metrics import (
     BATCH_SIZE,
     EVENTS_DEAD_LETTERED,
@@ -48,12 +49,13 @@ from services.common.metrics import (
     EVENTS_HANDLED,
     RETRIES,
 )
+from services.common.refusals import Refusal
 from services.common.retry import retry_forever
-from services.common.uow import Claim, UnitOfWork, UnitOfWorkFactory
+from services.common.uow import Claim, PgUnitOfWork, UnitOfWorkFactory
 
 _log = structlog.get_logger(__name__)
 
-Handler = Callable[[UnitOfWork, Envelope[Any]], Awaitable[None]]
+S = TypeVar("S")
 
 DEAD_LETTER = "dead_letter"
 # An unexpected handler error (not transient, not a refusal) is tried this often before the
@@ -85,13 +87,13 @@ class Record:
         return uuid5(NAMESPACE_URL, f"kafka:{self.topic}/{self.partition}/{self.offset}")
 
 
-class EventProcessor:
+class EventProcessor(Generic[S]):
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        uow_factory: UnitOfWorkFactory[S],
         *,
         consumer: str,
-        handlers: Mapping[type[Event], Handler],
+        handlers: Handlers[S],
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self._uow_factory = uow_factory
@@ -135,7 +137,7 @@ class EventProcessor:
         """
         BATCH_SIZE.labels(self._consumer).observe(len(records))
         outcomes: list[Outcome] = []
-        run: list[_Ready] = []
+        run: list[_Ready[S]] = []
         for record in records:
             ready = self._ready(record)
             if ready is None:
@@ -147,16 +149,16 @@ class EventProcessor:
         outcomes += await self._process_run(run)
         return outcomes
 
-    def _ready(self, record: Record) -> _Ready | None:
+    def _ready(self, record: Record) -> _Ready[S] | None:
         """The record with its event and handler, or None if it can never be handled."""
         try:
             envelope = decode(record.value)
         except InvalidEvent:
             return None
-        handler = self._handlers.get(type(envelope.data))
+        handler = self._handlers.handler_for(type(envelope.data))
         return None if handler is None else _Ready(record, envelope, handler)
 
-    async def _process_run(self, run: list[_Ready]) -> list[Outcome]:
+    async def _process_run(self, run: list[_Ready[S]]) -> list[Outcome]:
         """Apply ``run`` in one transaction, retrying outages for as long as it takes; a
         record whose handler fails otherwise is taken out and handled alone."""
         outcomes: list[Outcome] = []
@@ -185,7 +187,7 @@ class EventProcessor:
                 await asyncio.sleep(self._backoff.delay(attempt))
         return outcomes
 
-    async def _apply(self, run: list[_Ready]) -> list[Outcome]:
+    async def _apply(self, run: list[_Ready[S]]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         handled: list[str] = []
         async with self._uow_factory.transaction() as transaction:
@@ -221,7 +223,7 @@ class EventProcessor:
             envelope = decode(record.value)
         except InvalidEvent as exc:
             return await self._dead_letter(record, None, exc)
-        handler = self._handlers.get(type(envelope.data))
+        handler = self._handlers.handler_for(type(envelope.data))
         if handler is None:
             unexpected_type = InvalidEvent(f"{envelope.type} is not expected by {self._consumer}")
             return await self._dead_letter(record, envelope, unexpected_type)
@@ -230,7 +232,7 @@ class EventProcessor:
         except Exception as exc:
             if is_transient(exc):
                 raise  # retried by process() for as long as it takes, never acknowledged
-            if not (isinstance(exc, Rejected) or is_bad_data(exc) or give_up):
+            if not (isinstance(exc, Refusal) or is_bad_data(exc) or give_up):
                 raise  # unexpected (a bug?): retried a few times before it is parked
             _log.warning(
                 "consumer.refused",
@@ -242,7 +244,9 @@ class EventProcessor:
         failpoint("consumer.after_commit")
         return outcome
 
-    async def _handle(self, record: Record, envelope: Envelope[Any], handler: Handler) -> Outcome:
+    async def _handle(
+        self, record: Record, envelope: Envelope[Event], handler: Handler[S, Event]
+    ) -> Outcome:
         async with self._uow_factory.unit_of_work(
             correlation_id=envelope.correlationid or envelope.id,
             causation_id=envelope.id,
@@ -255,7 +259,7 @@ class EventProcessor:
         return Outcome.HANDLED
 
     async def _dead_letter(
-        self, record: Record, envelope: Envelope[Any] | None, exc: Exception
+        self, record: Record, envelope: Envelope[Event] | None, exc: Exception
     ) -> Outcome:
         """Queue the record on the dead-letter topic, once, via the outbox."""
         event_id = envelope.id if envelope else record.position_id
@@ -296,7 +300,7 @@ class EventProcessor:
         )
         return Outcome.DEAD_LETTERED
 
-    async def _claim(self, uow: UnitOfWork, event_id: UUID, record: Record) -> bool:
+    async def _claim(self, uow: PgUnitOfWork[S], event_id: UUID, record: Record) -> bool:
         return await uow.claim(
             self._consumer,
             event_id,
@@ -311,12 +315,12 @@ def _b64(data: bytes | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Ready:
+class _Ready(Generic[S]):
     """A record that decoded to an event this consumer has a handler for."""
 
     record: Record
-    envelope: Envelope[Any]
-    handler: Handler
+    envelope: Envelope[Event]
+    handler: Handler[S, Event]
 
     @property
     def claim(self) -> Claim:

@@ -6,7 +6,8 @@ The consumer, the relay and the capture worker all decide by these rules:
   shutting down, a deadlock or serialisation conflict): retried for as long as it takes,
   because stalling loses nothing;
 - *bad data*: the database refuses the input itself (SQLSTATE classes 22 and 23), or a
-  handler raised :class:`Rejected`: retrying cannot help, the record is dead-lettered;
+  handler raised a :class:`~services.common.refusals.Refusal` (e.g. :class:`Rejected`):
+  retrying cannot help, the record is dead-lettered;
 - anything else is *unexpected*, a bug (a SQL syntax error, a missing column, a
   ``KeyError``): tried a few times, then parked on the dead-letter topic, so a bug never
   stalls a partition for ever.
@@ -17,10 +18,16 @@ from __future__ import annotations
 import asyncpg
 from aiokafka.errors import KafkaError
 
+from services.common.i18n import Text
+from services.common.refusals import Refusal
 
-class Rejected(Exception):
+
+class Rejected(Refusal):
     """The event breaks a rule and can never be applied (e.g. a tenant acting for another
     account). The consumer parks it on the dead-letter topic with this message as reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("event_rejected", Text(reason, reason))
 
 
 # SQLSTATE classes that say "this input is wrong": data exceptions, integrity violations.

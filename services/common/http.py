@@ -18,6 +18,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.i18n import Language, Text, negotiate
+from services.common.problems import status_of
+from services.common.refusals import Refusal
 
 PROBLEM_JSON = "application/problem+json"
 # The code of a problem raised without one (e.g. a route that does not exist), by status.
@@ -67,6 +69,13 @@ class ProblemError(Exception):
             code=self.code,
             **self.extra,
         )
+
+
+def problem_of(refusal: Refusal) -> ProblemError:
+    """The problem document of a refusal: the status of its code, its facts as members."""
+    return ProblemError(
+        status_of(refusal.code), refusal.code, refusal.message, extra=dict(refusal.facts)
+    )
 
 
 async def request_language(request: Request) -> Language:
@@ -128,6 +137,10 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
     @app.exception_handler(ProblemError)
     async def refused(request: Request, exc: ProblemError) -> JSONResponse:
         return exc.response(negotiate(request.headers.get("accept-language")))
+
+    @app.exception_handler(Refusal)
+    async def rule_refused(request: Request, refusal: Refusal) -> JSONResponse:
+        return problem_of(refusal).response(negotiate(request.headers.get("accept-language")))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -27,6 +27,7 @@ from services.common.db import Connection
 from services.common.failpoints import failpoint
 from services.common.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_SENT
 from services.common.retry import retry_forever
+from services.common.wake import every, run_woken
 
 _log = structlog.get_logger(__name__)
 
@@ -75,7 +76,6 @@ class OutboxRelay:
         self._backlog_observed = 0.0
         self._poll_interval = poll_interval
         self._backoff = backoff
-        self._wake = asyncio.Event()
         self._owner = uuid4()  # this relay's name on the lease
 
     async def run(self) -> None:
@@ -88,26 +88,12 @@ class OutboxRelay:
                     await outbox.release_lease(conn, self._owner)
 
     async def _listen_and_relay(self) -> None:
-        listener = await self._pool.acquire()
-        channel = notify_channel(self._schema)
-        try:
-            await listener.add_listener(channel, self._on_notify)
-            # The lease names this session: gone with a crashed process, it frees the lease.
-            holder_pid = listener.get_server_pid()
-            while True:
-                # Cleared before the batch: a NOTIFY that arrives during it wakes the next.
-                self._wake.clear()
-                sent = await self.relay_once(holder_pid)
-                if sent == self._batch_size:
-                    continue  # more are waiting
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-        finally:
-            await listener.remove_listener(channel, self._on_notify)
-            await self._pool.release(listener)
+        async def step(listener: Connection) -> bool:
+            # The lease names the listener's session: gone with a crashed process, it frees
+            # the lease.
+            return await self.relay_once(listener.get_server_pid()) == self._batch_size
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+        await run_woken(self._pool, notify_channel(self._schema), step, every(self._poll_interval))
 
     async def relay_once(self, holder_pid: int) -> int:
         """Send one batch of unsent rows, if this relay holds the lease; returns how many

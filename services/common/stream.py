@@ -1,10 +1,10 @@
-"""faust wiring: one faust app per service, one agent per subscribed topic.
+"""faust wiring: one faust app per service, one agent for all the topics it subscribes.
 
 faust runs the consumer group (assignment, fetching, offset commits). Two of its defaults
 would break IMS's guarantees, so they are changed here:
 
 - an agent that raises gets its record acknowledged and never sees it again; so the agent
-  body only calls :meth:`EventProcessor.process`, which never raises;
+  body only calls :meth:`EventProcessor.process_batch`, which never raises;
 - faust would declare topics with CreateTopics v1, which Apache Kafka 4 no longer accepts
   (KIP-896) under aiokafka 0.12; so ``topic_allow_declare`` is off and the deployment
   creates every topic up front, faust's leader topic included (:func:`internal_topics`).
@@ -70,7 +70,7 @@ def create_app(
 def subscribe(
     app: faust.App,
     events: Iterable[type[Event]],
-    processor: EventProcessor,
+    processor: EventProcessor[Any],
     *,
     topic_prefix: str,
     batch_max: int = 500,
@@ -99,7 +99,7 @@ def subscribe(
 
 
 def _agent_body(
-    app: faust.App, processor: EventProcessor, batch_max: int, batch_wait: float
+    app: faust.App, processor: EventProcessor[Any], batch_max: int, batch_wait: float
 ) -> Any:
     async def agent(stream: Stream[bytes]) -> None:
         async for events in stream.take_events(batch_max, within=batch_wait):

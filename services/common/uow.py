@@ -10,19 +10,28 @@ they commit together, and their outbox rows are written in one statement at the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import asyncpg
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, utc_now
 from schemas.events import Event
 from schemas.topics import topic_name
 from services.common.codec import build_envelope, encode
 from services.common.db import Connection
 from services.common.failures import Rejected
+from services.common.ports import Clock, Emission
+
+S = TypeVar("S")
+# Makes a service's store on the connection of a unit of work (or of a read).
+StoreFactory = Callable[[Connection], S]
+
+__all__ = ["Emission", "PgUnitOfWork", "Transaction", "UnitOfWorkFactory"]
 
 # Kafka's default limit is 1 MiB a record; leave room for the record's own overhead.
 MAX_EVENT_BYTES = 900 * 1024
@@ -40,20 +49,24 @@ class OutboxRow:
     payload: bytes
 
 
-class Transaction:
+class Transaction(Generic[S]):
     """One database transaction, shared by the units of work of a batch of events: their
     outbox rows are written together, in order, in one statement when it commits."""
 
-    def __init__(self, conn: Connection, source: str, topic_prefix: str) -> None:
+    def __init__(
+        self, conn: Connection, source: str, topic_prefix: str, store: S, clock: Clock
+    ) -> None:
         self.conn = conn
         self.source = source  # of the events its units of work emit
         self.topic_prefix = topic_prefix
+        self.store = store
+        self.clock = clock
         self._outbox: list[OutboxRow] = []
 
     def unit_of_work(
         self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
-    ) -> UnitOfWork:
-        return UnitOfWork(self, correlation_id=correlation_id, causation_id=causation_id)
+    ) -> PgUnitOfWork[S]:
+        return PgUnitOfWork(self, correlation_id=correlation_id, causation_id=causation_id)
 
     def queue(self, row: OutboxRow) -> None:
         self._outbox.append(row)
@@ -96,19 +109,6 @@ class Transaction:
 
 
 @dataclass(frozen=True)
-class Emission:
-    """One event to queue as the next version of its aggregate; its cause, when it is not
-    the unit of work's (e.g. each prompt a publisher sends names the fact that changed it)."""
-
-    data: Event
-    aggregate_type: str
-    aggregate_id: str
-    tenant: str
-    correlation_id: UUID | None = None
-    causation_id: UUID | None = None
-
-
-@dataclass(frozen=True)
 class Claim:
     """An event a consumer is about to handle, where it came from."""
 
@@ -118,12 +118,13 @@ class Claim:
     offset: int
 
 
-class UnitOfWork:
-    """What one event's handler (or one API call) changes: state, outbox rows, versions."""
+class PgUnitOfWork(Generic[S]):
+    """The :class:`services.common.ports.UnitOfWork` of PostgreSQL: what one event's handler
+    (or one API call) changes (state, outbox rows, versions), in one transaction."""
 
     def __init__(
         self,
-        transaction: Transaction,
+        transaction: Transaction[S],
         *,
         correlation_id: UUID | None = None,
         causation_id: UUID | None = None,
@@ -134,9 +135,16 @@ class UnitOfWork:
         self._causation_id = causation_id
 
     @property
+    def store(self) -> S:
+        return self._transaction.store
+
+    @property
     def correlation_id(self) -> UUID | None:
         """The request the events of this unit of work belong to."""
         return self._correlation_id
+
+    def now(self) -> datetime:
+        return self._transaction.clock()
 
     async def claim(
         self, consumer: str, event_id: UUID, *, topic: str, partition: int, offset: int
@@ -254,27 +262,48 @@ class UnitOfWork:
         return envelopes
 
 
+def connection_store(conn: Connection) -> Connection:
+    return conn
+
+
 @dataclass(frozen=True)
-class UnitOfWorkFactory:
-    """Opens a service's units of work: its pool, its event source, its topic prefix."""
+class UnitOfWorkFactory(Generic[S]):
+    """Opens a service's units of work: its pool, its event source, its topic prefix, and
+    how its store is made on a connection."""
 
     pool: asyncpg.Pool
     source: str
     topic_prefix: str = ""
+    # The default is the bare connection: only the shared mechanics (dead letters) use it.
+    store: StoreFactory[S] = connection_store  # type: ignore[assignment]
+    clock: Clock = utc_now
 
     @asynccontextmanager
     async def unit_of_work(
         self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
-    ) -> AsyncIterator[UnitOfWork]:
+    ) -> AsyncIterator[PgUnitOfWork[S]]:
         """Open a transaction; it commits when the block ends and rolls back if it raises."""
         async with self.transaction() as transaction:
             yield transaction.unit_of_work(correlation_id=correlation_id, causation_id=causation_id)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    async def transaction(self) -> AsyncIterator[Transaction[S]]:
         """A transaction for several units of work (a batch of events): it commits, with
         every outbox row they queued, when the block ends, and rolls back if it raises."""
         async with self.pool.acquire() as conn, conn.transaction():
-            transaction = Transaction(conn, self.source, self.topic_prefix)
+            transaction = Transaction(
+                conn, self.source, self.topic_prefix, self.store(conn), self.clock
+            )
             yield transaction
             await transaction.flush()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[S]:
+        """The store on a pooled connection outside any transaction: for reads that change
+        nothing (an API's lists and details)."""
+        async with self.pool.acquire() as conn:
+            yield self.store(conn)
+
+
+# The name the services used before the ports; kept until they all take the port.
+UnitOfWork = PgUnitOfWork

@@ -26,12 +26,17 @@ from schemas.envelope import Envelope
 from schemas.events import AccountChanged, CaptureAccepted, CaptureRequested, Event
 from services.common.backoff import Backoff
 from services.common.codec import build_envelope, encode
-from services.common.consumer import UNEXPECTED_TRIES, EventProcessor, Handler, Outcome, Record
-from services.common.db import create_pool
+from services.common.consumer import UNEXPECTED_TRIES, EventProcessor, Outcome, Record
+from services.common.db import Connection, create_pool
 from services.common.failures import Rejected
+from services.common.handlers import Handler, Handlers
 from services.common.migrate import upgrade
-from services.common.uow import MAX_EVENT_BYTES, UnitOfWork, UnitOfWorkFactory
+from services.common.ports import UnitOfWork
+from services.common.uow import MAX_EVENT_BYTES, UnitOfWorkFactory
 from tests.infra import TestStack
+
+Factory = UnitOfWorkFactory[Connection]
+Uow = UnitOfWork[Connection]
 
 FAST = Backoff(initial=0.01, maximum=0.02)
 NOTIFIER_MIGRATIONS = Path(__file__).resolve().parents[2] / "services/notifier/migrations"
@@ -39,7 +44,7 @@ _offsets = itertools.count(1)
 
 
 @pytest.fixture
-async def uow_factory(stack: TestStack) -> AsyncIterator[UnitOfWorkFactory]:
+async def uow_factory(stack: TestStack) -> AsyncIterator[Factory]:
     """A database of its own for each test: no test sees what another left behind."""
     database = f"{stack.database}_p{secrets.token_hex(3)}"
     dsns = await provision(stack.admin_dsn, database, ["notifier"], secret=stack.role_secret)
@@ -54,10 +59,12 @@ async def uow_factory(stack: TestStack) -> AsyncIterator[UnitOfWorkFactory]:
         await drop(stack.admin_dsn, database, ["notifier"])
 
 
-def processor(uow_factory: UnitOfWorkFactory, handler: Handler) -> EventProcessor:
-    return EventProcessor(
-        uow_factory, consumer=f"c-{uuid4()}", handlers={CaptureRequested: handler}, backoff=FAST
-    )
+def processor(
+    uow_factory: Factory, handler: Handler[Connection, CaptureRequested]
+) -> EventProcessor[Connection]:
+    handlers: Handlers[Connection] = Handlers()
+    handlers.register(CaptureRequested, handler)
+    return EventProcessor(uow_factory, consumer=f"c-{uuid4()}", handlers=handlers, backoff=FAST)
 
 
 def record(value: bytes | None, headers: tuple[tuple[str, bytes | None], ...] = ()) -> Record:
@@ -70,7 +77,7 @@ def request() -> Envelope[Event]:
     return build_envelope(data, source="/t", subject=str(data.image_id), tenant="t", sequence=1)
 
 
-async def accept(uow: UnitOfWork, event: Envelope[Any], *, name: str | None = None) -> None:
+async def accept(uow: Uow, event: Envelope[CaptureRequested], *, name: str | None = None) -> None:
     """The handler under test: queue a CaptureAccepted for the request (optionally renamed)."""
     req: CaptureRequested = event.data
     accepted = CaptureAccepted(
@@ -83,9 +90,7 @@ async def accept(uow: UnitOfWork, event: Envelope[Any], *, name: str | None = No
     await uow.emit(accepted, aggregate_type="image", aggregate_id=str(req.image_id), tenant="t")
 
 
-async def sent_after(
-    uow_factory: UnitOfWorkFactory, event: Envelope[Event]
-) -> list[dict[str, Any]]:
+async def sent_after(uow_factory: Factory, event: Envelope[Event]) -> list[dict[str, Any]]:
     """The outbox rows caused by ``event`` (its causation id), decoded."""
     async with uow_factory.pool.acquire() as conn:
         rows = await conn.fetch("SELECT topic, payload FROM outbox ORDER BY position")
@@ -98,7 +103,7 @@ async def sent_after(
 
 
 async def test_an_event_is_handled_once_and_its_events_queued(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     consumer = processor(uow_factory, accept)
     event = request()
@@ -112,9 +117,9 @@ async def test_an_event_is_handled_once_and_its_events_queued(
 
 
 async def test_a_refusal_rolls_back_the_effect_and_dead_letters_the_record(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
-    async def refuse(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    async def refuse(uow: Uow, event: Envelope[CaptureRequested]) -> None:
         await accept(uow, event)
         raise Rejected("not for you")
 
@@ -132,11 +137,11 @@ async def test_a_refusal_rolls_back_the_effect_and_dead_letters_the_record(
 
 
 async def test_transient_failures_are_retried_until_the_effect_commits(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     failures = [ConnectionResetError("db gone"), asyncpg.exceptions.AdminShutdownError("restart")]
 
-    async def flaky(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    async def flaky(uow: Uow, event: Envelope[CaptureRequested]) -> None:
         await accept(uow, event)
         if failures:
             raise failures.pop(0)
@@ -146,10 +151,10 @@ async def test_transient_failures_are_retried_until_the_effect_commits(
     assert [q["topic"] for q in await sent_after(uow_factory, event)] == ["proc.CaptureAccepted"]
 
 
-async def test_an_unexpected_error_is_retried_then_parked(uow_factory: UnitOfWorkFactory) -> None:
+async def test_an_unexpected_error_is_retried_then_parked(uow_factory: Factory) -> None:
     calls = 0
 
-    async def buggy(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    async def buggy(uow: Uow, event: Envelope[CaptureRequested]) -> None:
         nonlocal calls
         calls += 1
         raise KeyError("bug")
@@ -163,7 +168,7 @@ async def test_an_unexpected_error_is_retried_then_parked(uow_factory: UnitOfWor
 
 
 async def test_an_unexpected_type_is_dead_lettered_with_its_id(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     data = AccountChanged(account_id=uuid4(), name="a")
     event = build_envelope(data, source="/iam", subject="a", tenant="t", sequence=1)
@@ -174,7 +179,7 @@ async def test_an_unexpected_type_is_dead_lettered_with_its_id(
 
 
 async def test_an_oversized_record_is_dead_lettered_cut_to_fit(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     garbage = b"\x00" * (2 * 1024 * 1024)
     consumer = processor(uow_factory, accept)
@@ -192,8 +197,8 @@ async def test_an_oversized_record_is_dead_lettered_cut_to_fit(
     assert len(base64.b64decode(letter["value_base64"])) == 64 * 1024
 
 
-async def test_an_event_kafka_would_refuse_is_never_queued(uow_factory: UnitOfWorkFactory) -> None:
-    async def bloated(uow: UnitOfWork, event: Envelope[Any]) -> None:
+async def test_an_event_kafka_would_refuse_is_never_queued(uow_factory: Factory) -> None:
+    async def bloated(uow: Uow, event: Envelope[CaptureRequested]) -> None:
         await accept(uow, event, name="x" * (MAX_EVENT_BYTES + 1))
 
     event = request()
@@ -206,16 +211,16 @@ async def test_an_event_kafka_would_refuse_is_never_queued(uow_factory: UnitOfWo
 
 
 async def test_a_bug_in_a_handlers_sql_is_parked_not_retried_for_ever(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     """A programming error is not an outage: after a few tries the record is parked and
     the partition moves on, instead of stalling behind it for ever."""
     calls = 0
 
-    async def buggy_sql(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    async def buggy_sql(uow: Uow, event: Envelope[CaptureRequested]) -> None:
         nonlocal calls
         calls += 1
-        await uow.conn.execute("UPDATE no_such_table SET x = 1")
+        await uow.store.execute("UPDATE no_such_table SET x = 1")
 
     event = request()
     outcome = await asyncio.wait_for(
@@ -230,21 +235,21 @@ async def test_a_bug_in_a_handlers_sql_is_parked_not_retried_for_ever(
 # --- batches: records of one partition in one transaction ----------------------------------
 
 
-async def outbox_of(uow_factory: UnitOfWorkFactory) -> list[dict[str, Any]]:
+async def outbox_of(uow_factory: Factory) -> list[dict[str, Any]]:
     async with uow_factory.pool.acquire() as conn:
         rows = await conn.fetch("SELECT payload FROM outbox ORDER BY position")
     return [json.loads(r["payload"]) for r in rows]
 
 
 async def test_a_poison_record_mid_batch_is_dead_lettered_alone(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     """Its neighbours are applied once, in order; only it is parked."""
     events = [request() for _ in range(5)]
     poison = events[2].id
     calls: list[str] = []
 
-    async def accept_unless_poison(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    async def accept_unless_poison(uow: Uow, event: Envelope[CaptureRequested]) -> None:
         calls.append(str(event.id))
         await accept(uow, event)
         if event.id == poison:
@@ -268,7 +273,7 @@ async def test_a_poison_record_mid_batch_is_dead_lettered_alone(
 
 
 async def test_an_unreadable_record_mid_batch_keeps_the_partitions_order(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     first, last = request(), request()
     records = [record(encode(first)), record(b"not json"), record(encode(last))]
@@ -285,7 +290,7 @@ async def test_an_unreadable_record_mid_batch_keeps_the_partitions_order(
 
 
 async def test_a_redelivered_batch_and_a_record_twice_in_one_batch_have_one_effect(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     events = [request() for _ in range(3)]
     consumer = processor(uow_factory, accept)
@@ -301,12 +306,12 @@ async def test_a_redelivered_batch_and_a_record_twice_in_one_batch_have_one_effe
 
 
 async def test_an_outage_mid_batch_retries_the_whole_batch_once_it_is_over(
-    uow_factory: UnitOfWorkFactory,
+    uow_factory: Factory,
 ) -> None:
     events = [request() for _ in range(4)]
     failures = [ConnectionResetError("db gone")]
 
-    async def flaky(uow: UnitOfWork, event: Envelope[Any]) -> None:
+    async def flaky(uow: Uow, event: Envelope[CaptureRequested]) -> None:
         await accept(uow, event)
         if event.id == events[2].id and failures:
             raise failures.pop()

@@ -1,15 +1,10 @@
-"""Notifier: the outbox relay's lease (one relay of the service sends at a time).
-
-The relay no longer holds a transaction (and an advisory lock) open while Kafka acks a
-batch: an instance frozen mid-way held it for as long as it was frozen. A lease row names
-the relay that may send, until when, and the database session it holds: another instance
-takes over once the lease runs out, or at once when that session is gone (a crash).
+"""Notifier: messaging step 2, the outbox relay's lease (services.common.messaging_migrations).
 
 Revision ID: 0003
 Revises: 0002
 """
 
-from services.common.migrate import execute_script
+from services.common.messaging_migrations import create_relay_lease_v1, drop_relay_lease_v1
 
 revision = "0003"
 down_revision = "0002"
@@ -18,18 +13,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    execute_script(
-        """
-        CREATE TABLE outbox_relay (
-            singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-            owner        uuid,
-            holder_pid   integer,
-            lease_until  timestamptz NOT NULL DEFAULT '-infinity'
-        );
-        INSERT INTO outbox_relay DEFAULT VALUES;
-        """
-    )
+    create_relay_lease_v1()
 
 
 def downgrade() -> None:
-    execute_script("DROP TABLE outbox_relay")
+    drop_relay_lease_v1()
