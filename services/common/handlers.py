@@ -31,7 +31,7 @@ class Handlers(Generic[S]):
         if event_type in self._by_type:
             raise ValueError(f"{event_type.__name__} already has a handler")
         # Safe: handler_for() hands it only envelopes whose data is an ``event_type``.
-        self._by_type[event_type] = cast(Handler[S, Event], handler)
+        self._by_type[event_type] = cast("Handler[S, Event]", handler)
 
     @classmethod
     def from_mapping(cls, handlers: Any) -> Handlers[Any]:
