@@ -11,8 +11,6 @@ from sqlalchemy import text
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 # The set seeded at install, as data of this revision (ids are stable across regions and
 # reinstalls: uuid5 of "ims:public-image:<slug>"). Later changes are an admin's (C1).

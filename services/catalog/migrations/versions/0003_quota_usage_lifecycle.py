@@ -8,8 +8,6 @@ from services.common.migrate import execute_script
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -13,8 +13,6 @@ from services.common.migrate import execute_script
 # time (0003, 0004); chained after it when the two were merged.
 revision = "0010"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -9,8 +9,6 @@ from services.common.migrate import execute_script
 
 revision = "0011"
 down_revision = "0010"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

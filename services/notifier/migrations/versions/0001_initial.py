@@ -4,20 +4,16 @@ Revision ID: 0001
 Revises:
 """
 
-from services.common.messaging_migrations import (
-    create_messaging_tables_v1,
-    drop_messaging_tables_v1,
-)
+from services.common.messaging_migrations import create_messaging_tables_v1 as messaging_v1
+from services.common.messaging_migrations import drop_messaging_tables_v1 as drop_messaging_v1
 from services.common.migrate import execute_script
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    create_messaging_tables_v1()
+    messaging_v1()
     execute_script(
         """
         CREATE TABLE notices (
@@ -38,4 +34,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     execute_script("DROP TABLE notices")
-    drop_messaging_tables_v1()
+    drop_messaging_v1()

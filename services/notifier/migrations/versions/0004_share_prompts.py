@@ -10,8 +10,6 @@ from services.common.migrate import execute_script
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

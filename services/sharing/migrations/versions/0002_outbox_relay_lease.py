@@ -8,8 +8,6 @@ from services.common.messaging_migrations import create_relay_lease_v1, drop_rel
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
