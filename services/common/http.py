@@ -153,26 +153,15 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
-        language = negotiate(request.headers.get("accept-language"))
-        return problem(
-            422,
-            _title(422),
-            INVALID_REQUEST.render(language),
-            _with_language(None, language),
-            code="invalid_request",
-            errors=errors,
+        return ProblemError(422, "invalid_request", INVALID_REQUEST, errors=errors).response(
+            negotiate(request.headers.get("accept-language"))
         )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.error("http.unexpected", path=request.url.path, exc_info=exc)
-        language = negotiate(request.headers.get("accept-language"))
-        return problem(
-            500,
-            _title(500),
-            INTERNAL_ERROR.render(language),
-            _with_language(None, language),
-            code="internal_error",
+        return ProblemError(500, "internal_error", INTERNAL_ERROR).response(
+            negotiate(request.headers.get("accept-language"))
         )
 
     return app

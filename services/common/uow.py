@@ -178,39 +178,7 @@ class PgUnitOfWork(Generic[S]):
         self, data: Event, *, aggregate_type: str, aggregate_id: str, tenant: str
     ) -> Envelope[Event]:
         """Queue ``data`` in the outbox as the aggregate's next version."""
-        sequence = await self.conn.fetchval(
-            """
-            INSERT INTO aggregate_versions (aggregate_type, aggregate_id, version)
-            VALUES ($1, $2, 1)
-            ON CONFLICT (aggregate_type, aggregate_id)
-                DO UPDATE SET version = aggregate_versions.version + 1
-            RETURNING version
-            """,
-            aggregate_type,
-            aggregate_id,
-        )
-        envelope = build_envelope(
-            data,
-            source=self._transaction.source,
-            subject=aggregate_id,
-            tenant=tenant,
-            sequence=int(sequence),
-            correlation_id=self._correlation_id,
-            causation_id=self._causation_id,
-        )
-        payload = encode(envelope)
-        if len(payload) > MAX_EVENT_BYTES:
-            # Caught here, in the transaction, rather than by the relay, where an event
-            # Kafka refuses would hold up every event behind it.
-            raise EventTooLarge(f"{data.NAME} of {len(payload)} bytes exceeds {MAX_EVENT_BYTES}")
-        self._transaction.queue(
-            OutboxRow(
-                envelope.id,
-                topic_name(data.NAME, self._transaction.topic_prefix),
-                aggregate_id,
-                payload,
-            )
-        )
+        [envelope] = await self.emit_many([Emission(data, aggregate_type, aggregate_id, tenant)])
         return envelope
 
     async def emit_many(self, emissions: Sequence[Emission]) -> list[Envelope[Event]]:
