@@ -25,8 +25,8 @@ from typing import Protocol
 from uuid import UUID, uuid4
 
 from schemas.events import DiskFormat
-from services.capture import qemu
-from services.capture.disks import DiskUnreadable, SourceDisk
+from services.capture.adapters import qemu
+from services.capture.adapters.disks import DiskUnreadable, SourceDisk
 from services.common.failpoints import failpoint
 
 HASH_CHUNK_BYTES = 4 * 1024 * 1024

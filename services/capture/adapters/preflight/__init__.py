@@ -15,11 +15,11 @@ from pathlib import Path
 import structlog
 
 from schemas.events import OperatingSystem, Preflight, PreflightFinding
-from services.capture import qemu, tools
-from services.capture.disks import SourceDisk
-from services.capture.preflight import rules
-from services.capture.preflight.guest import Guest, GuestUnreadable
-from services.capture.preflight.volumes import Volume, volumes
+from services.capture.adapters import qemu, tools
+from services.capture.adapters.disks import SourceDisk
+from services.capture.adapters.preflight.guest import Guest, GuestUnreadable
+from services.capture.adapters.preflight.volumes import Volume, volumes
+from services.capture.domain import preflight as rules
 
 _log = structlog.get_logger(__name__)
 
