@@ -11,6 +11,7 @@ from uuid import UUID
 
 from services.capture.domain import CaptureRequest, Host, Job
 from services.common.ports import UnitOfWork
+from services.common.refusals import Refusal
 
 
 class Store(Protocol):
@@ -48,15 +49,9 @@ class Store(Protocol):
         """Record progress and extend the lease; False if another worker owns the job now."""
         ...
 
-    async def finish_job(
-        self,
-        image_id: UUID,
-        *,
-        owner: UUID,
-        failure_code: str | None = None,
-        failure_reason: str | None = None,
-    ) -> bool:
-        """Record the outcome; False if the job is not ours (any more) or already finished."""
+    async def finish_job(self, image_id: UUID, owner: UUID, failure: Refusal | None = None) -> bool:
+        """Record the outcome (succeeded, or failed for ``failure``); False if the job is
+        not ours (any more) or already finished."""
         ...
 
     async def job_owner(self, image_id: UUID) -> UUID | None:

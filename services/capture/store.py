@@ -10,8 +10,9 @@ from uuid import UUID
 from asyncpg import Record
 
 from schemas.events import HostDisk, OperatingSystem
-from services.capture.domain import CaptureRequest, Host, Job
+from services.capture.domain import CaptureRequest, Host, Job, reason_of
 from services.common.db import Connection
+from services.common.refusals import Refusal
 
 
 def _host(row: Record) -> Host:
@@ -175,15 +176,9 @@ class CaptureStore:
         )
         return bool(renewed)
 
-    async def finish_job(
-        self,
-        image_id: UUID,
-        *,
-        owner: UUID,
-        failure_code: str | None = None,
-        failure_reason: str | None = None,
-    ) -> bool:
-        """Record the outcome; False if the job is not ours (any more) or already finished."""
+    async def finish_job(self, image_id: UUID, owner: UUID, failure: Refusal | None = None) -> bool:
+        """Record the outcome (succeeded, or failed for ``failure``); False if the job is
+        not ours (any more) or already finished."""
         finished = await self._conn.fetchval(
             """
             UPDATE capture_jobs SET status = $3, percent = CASE WHEN $3 = 'succeeded' THEN 100
@@ -194,9 +189,9 @@ class CaptureStore:
             """,
             image_id,
             owner,
-            "failed" if failure_code else "succeeded",
-            failure_code,
-            failure_reason,
+            "failed" if failure else "succeeded",
+            failure.code if failure else None,
+            reason_of(failure) if failure else None,
         )
         return bool(finished)
 

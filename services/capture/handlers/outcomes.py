@@ -75,7 +75,7 @@ async def record_ready(
         images.discard(staged)
         await record_failure(uow, images, job, owner, HOST_CHANGED)
         return False
-    if not await uow.store.finish_job(job.image_id, owner=owner):
+    if not await uow.store.finish_job(job.image_id, owner):
         images.discard(staged)
         _log.warning("capture.lease_lost", image_id=str(job.image_id), attempt=job.attempts)
         return False
@@ -119,10 +119,7 @@ async def record_failure(
     """Fail the capture: nothing of the image kept, ``CaptureFailed`` with the refusal's
     code and reason (unless the job is someone else's now)."""
     log = _log.bind(image_id=str(job.image_id), attempt=job.attempts)
-    reason = reason_of(refusal)
-    if not await uow.store.finish_job(
-        job.image_id, owner=owner, failure_code=refusal.code, failure_reason=reason
-    ):
+    if not await uow.store.finish_job(job.image_id, owner, refusal):
         log.warning("capture.lease_lost")
         return
     # A failed capture keeps nothing, also not what an earlier attempt left behind.
@@ -133,7 +130,7 @@ async def record_failure(
         host_id=job.host_id,
         name=job.name,
         code=failure_code(refusal),
-        reason=reason,
+        reason=reason_of(refusal),
         failed_at=utc_now(),
         preflight=preflight,
     )

@@ -13,7 +13,8 @@ from uuid import UUID
 
 from services.capture.adapters.disks import SourceDisk
 from services.capture.adapters.image_store import ProgressCallback, StagedImage
-from services.capture.domain import CaptureRequest, Host, Job
+from services.capture.domain import CaptureRequest, Host, Job, reason_of
+from services.common.refusals import Refusal
 from tests.fakes import FakeClock, FakeUnitOfWorkFactory
 
 
@@ -117,20 +118,14 @@ class FakeStore:
         row.lease_until = self.clock() + timedelta(seconds=lease_seconds)
         return True
 
-    async def finish_job(
-        self,
-        image_id: UUID,
-        *,
-        owner: UUID,
-        failure_code: str | None = None,
-        failure_reason: str | None = None,
-    ) -> bool:
+    async def finish_job(self, image_id: UUID, owner: UUID, failure: Refusal | None = None) -> bool:
         row = self.jobs.get(image_id)
         if row is None or row.lease_owner != owner or row.status != "running":
             return False
-        row.status = "failed" if failure_code else "succeeded"
-        row.percent = row.percent if failure_code else 100
-        row.failure_code, row.failure_reason = failure_code, failure_reason
+        row.status = "failed" if failure else "succeeded"
+        row.percent = row.percent if failure else 100
+        if failure is not None:
+            row.failure_code, row.failure_reason = failure.code, reason_of(failure)
         row.lease_owner = row.lease_until = None
         return True
 

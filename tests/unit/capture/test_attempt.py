@@ -76,7 +76,8 @@ async def test_a_job_tried_too_often_fails() -> None:
         assert await store.claim_next_job(owner, 60) is not None
         store.clock.advance(61)
     claimed = await store.claim_next_job(owner, 60)
-    assert claimed is not None and claimed.attempts == 6
+    assert claimed is not None
+    assert claimed.attempts == 6
     await CaptureAttempt(workplace(uows, owner), claimed).run()
     [failed] = uows.outbox.of_type(CaptureFailed)
     assert (failed.code, failed.reason) == (
