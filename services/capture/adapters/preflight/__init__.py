@@ -20,7 +20,6 @@ from services.capture.adapters.disks import SourceDisk
 from services.capture.adapters.preflight.guest import Guest, GuestUnreadable
 from services.capture.adapters.preflight.volumes import Volume, volumes
 from services.capture.domain import preflight as rules
-from services.capture.domain.preflight import UNREADABLE, WINDOWS, not_inspected, result
 
 _log = structlog.get_logger(__name__)
 
@@ -33,7 +32,7 @@ async def inspect(
     """The guest's preflight. ``scratch`` names a temporary file for a qcow2 disk's raw
     view; it is removed before this returns (or by the worker, if the process dies)."""
     if os.family == "windows":
-        return not_inspected(WINDOWS)
+        return rules.not_inspected(rules.WINDOWS)
     if source.format == "raw":
         return await _inspect_raw(source.path, os)
     raw = scratch()
@@ -50,7 +49,7 @@ async def inspect(
             await qemu.convert(conversion, ignore)
         except qemu.ConvertFailed as exc:
             _log.warning("capture.preflight_unreadable", detail=str(exc))
-            return not_inspected(UNREADABLE)
+            return rules.not_inspected(rules.UNREADABLE)
         return await _inspect_raw(raw, os)
     finally:
         raw.unlink(missing_ok=True)
@@ -62,10 +61,10 @@ async def _inspect_raw(disk: Path, os: OperatingSystem) -> Preflight:
         root = await _root(disk, found)
         if root is None:
             return rules.no_root({v.fs_type for v in found if v.fs_type})
-        return result(await _check(Guest(disk, root.offset), found, os))
+        return rules.result(await _check(Guest(disk, root.offset), found, os))
     except (GuestUnreadable, tools.ToolTimedOut, ValueError, KeyError) as exc:
         _log.warning("capture.preflight_unreadable", detail=repr(exc))
-        return not_inspected(UNREADABLE)
+        return rules.not_inspected(rules.UNREADABLE)
 
 
 async def _root(disk: Path, found: list[Volume]) -> Volume | None:
