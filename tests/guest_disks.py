@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from uuid import uuid4
 
-from services.capture.tools import tool_path
+from services.capture.adapters.tools import tool_path
 
 Layout = Literal["whole", "mbr", "gpt"]
 Problem = Literal["static_ip", "persistent_net_rules", "setpasswd_missing", "fstab_data_disk"]

@@ -6,7 +6,7 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from services.capture.tools import tool_path
+from services.capture.adapters.tools import tool_path
 
 
 def identical(source: Path, image: Path, source_format: str = "raw") -> bool:

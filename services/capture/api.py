@@ -3,23 +3,21 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Annotated, Literal
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel
 
-from services.capture import store
 from services.capture.domain import Host
+from services.capture.handlers import hosts
+from services.capture.ports import Store
 from services.common.auth import CurrentTenant
-from services.common.http import PROBLEMS, ProblemError
-from services.common.i18n import Text
+from services.common.http import PROBLEMS
+from services.common.requests import RequestRunner
+from services.common.uow import UnitOfWorkFactory
 
 STATE_LABELS = {"running": "运行中", "stopped": "关机"}
-INVALID_CURSOR = Text("分页游标无效。", "The cursor is invalid.")
 
 
 class HostView(BaseModel):
@@ -54,7 +52,8 @@ class HostPage(BaseModel):
     next_cursor: str | None
 
 
-def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
+def install_routes(app: FastAPI, uow_factory: UnitOfWorkFactory[Store]) -> None:
+    runner = RequestRunner(uow_factory)
     router = APIRouter(prefix="/v1", tags=["hosts"])
 
     @router.get("/hosts", response_model=HostPage, responses=PROBLEMS)
@@ -66,25 +65,11 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
     ) -> HostPage:
         """My hosts (never another account's, never deleted ones), by name: what the
         console's picker lists, with which of them are stopped and so capturable."""
-        after = _decode(cursor) if cursor else None
-        async with pool.acquire() as conn:
-            hosts = await store.list_hosts(
-                conn, tenant.account_id, state=state, after=after, limit=limit + 1
+        page = await runner.read(
+            lambda store: hosts.list_hosts(
+                store, tenant.account_id, state=state, cursor=cursor, limit=limit
             )
-        page = hosts[:limit]
-        next_cursor = _encode(page[-1]) if len(hosts) > limit else None
-        return HostPage(items=[HostView.of(h) for h in page], next_cursor=next_cursor)
+        )
+        return HostPage(items=[HostView.of(h) for h in page.hosts], next_cursor=page.next_cursor)
 
     app.include_router(router)
-
-
-def _encode(host: Host) -> str:
-    return base64.urlsafe_b64encode(json.dumps([host.name, str(host.host_id)]).encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[str, UUID]:
-    try:
-        name, host_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(name), UUID(host_id)
-    except (ValueError, TypeError) as exc:
-        raise ProblemError(400, "invalid_cursor", INVALID_CURSOR) from exc

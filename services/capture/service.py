@@ -1,30 +1,41 @@
-"""The capture service's composition: its handlers, the capture workers, the hosts API."""
+"""Capture's composition root: its store, its event handlers, the capture workers, the
+hosts API."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from services.capture.adapters.disks import BlockStorage
+from services.capture.adapters.image_store import DirectoryImageStore, ImageStore
 from services.capture.api import install_routes
 from services.capture.config import CaptureSettings
-from services.capture.disks import BlockStorage
 from services.capture.handlers import build_handlers
-from services.capture.image_store import DirectoryImageStore
-from services.capture.worker import CaptureWorker
-from services.common.handlers import Handlers
-from services.common.runtime import ServiceDefinition
-from services.common.uow import UnitOfWorkFactory, connection_store
+from services.capture.jobs.worker import CaptureWorker
+from services.capture.ports import Store
+from services.capture.store import CaptureStore
+from services.common.runtime import BackgroundJob, ServiceDefinition
+from services.common.uow import UnitOfWorkFactory
 
 NAME = "capture"
 
 
-def build(settings: CaptureSettings) -> ServiceDefinition[Any]:
+def build(settings: CaptureSettings) -> ServiceDefinition[Store]:
     images = DirectoryImageStore(settings.image_store)
+    workers = (_worker(settings, images),) * settings.capture_jobs_per_process
+    return ServiceDefinition(
+        name=NAME,
+        store=CaptureStore,
+        handlers=build_handlers(images),
+        install_routes=install_routes,
+        background=workers,
+    )
+
+
+def _worker(settings: CaptureSettings, images: ImageStore) -> BackgroundJob[Store]:
     disks = BlockStorage(
         settings.block_storage,
         read_bytes_per_second=settings.capture_read_mib_per_second * 1024 * 1024,
     )
 
-    async def run_worker(uow_factory: UnitOfWorkFactory[Any]) -> None:
+    async def run_worker(uow_factory: UnitOfWorkFactory[Store]) -> None:
         worker = CaptureWorker(
             uow_factory,
             images,
@@ -34,11 +45,4 @@ def build(settings: CaptureSettings) -> ServiceDefinition[Any]:
         )
         await worker.run()
 
-    workers = (run_worker,) * settings.capture_jobs_per_process
-    return ServiceDefinition(
-        name=NAME,
-        store=connection_store,
-        handlers=Handlers.from_mapping(build_handlers(images)),
-        install_routes=lambda app, uow_factory: install_routes(app, uow_factory.pool),
-        background=workers,
-    )
+    return run_worker

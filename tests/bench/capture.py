@@ -41,7 +41,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from schemas.events import CaptureAccepted
-from services.capture.tools import tool_path
+from services.capture.adapters.tools import tool_path
 from tests.bench.common import Bench, bench_stack, machine
 from tests.harness import ServiceProcess, service_process
 from tests.integration import facts

@@ -40,7 +40,7 @@ def test_a_stopped_host_of_the_tenant_may_be_captured() -> None:
 def test_a_running_host_is_refused_with_the_consoles_words() -> None:
     running = host("running")
     assert refusal_for(running, running.account_id) is HOST_RUNNING
-    assert "请先关机" in HOST_RUNNING.reason
+    assert "请先关机" in HOST_RUNNING.message.zh
 
 
 def test_another_tenants_host_looks_exactly_like_a_missing_one() -> None:

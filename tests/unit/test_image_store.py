@@ -14,9 +14,9 @@ from uuid import uuid4
 import pytest
 
 from schemas.events import HostDisk
-from services.capture.disks import BlockStorage, DiskUnreadable
-from services.capture.image_store import DirectoryImageStore
-from services.capture.tools import tool_path
+from services.capture.adapters.disks import BlockStorage, DiskUnreadable
+from services.capture.adapters.image_store import DirectoryImageStore
+from services.capture.adapters.tools import tool_path
 
 MIB = 1024 * 1024
 

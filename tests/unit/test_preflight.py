@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from schemas.events import OperatingSystem
-from services.capture.disks import SourceDisk
-from services.capture.preflight import inspect
-from services.capture.tools import tool_path
+from services.capture.adapters.disks import SourceDisk
+from services.capture.adapters.preflight import inspect
+from services.capture.adapters.tools import tool_path
 from tests.guest_disks import LAYOUTS, PROBLEMS, Layout, Problem, guest_disk
 
 UBUNTU = OperatingSystem(family="linux", distro="Ubuntu", version="22.04")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas.events import PreflightFinding
-from services.capture.preflight import rules
+from services.capture.domain import preflight as rules
 
 SYSTEM = rules.SystemDisk(
     uuids=frozenset(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas import generate
+from services.capture.adapters.image_store import DirectoryImageStore
 from services.capture.handlers import build_handlers
-from services.capture.image_store import DirectoryImageStore
 from services.catalog.handlers import HANDLERS as CATALOG
 from services.notifier.handlers import HANDLERS as NOTIFIER
 from services.sharing.handlers import HANDLERS as SHARING

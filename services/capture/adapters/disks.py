@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.events import DiskFormat, HostDisk
-from services.capture import qemu
+from services.capture.adapters import qemu
 
 
 class DiskUnreadable(Exception):

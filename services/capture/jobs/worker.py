@@ -4,7 +4,7 @@ A process runs ``IMS_CAPTURE_JOBS_PER_PROCESS`` workers, so at most that many ca
 once; the rest wait in the queue. A job is claimed with a lease in its worker's name
 (``FOR UPDATE SKIP LOCKED``), so any number of capture processes share the queue, and a job
 whose worker died is taken again once its lease runs out; the files that worker left staged
-are then removed. One attempt at a job is :class:`services.capture.attempt.CaptureAttempt`.
+are then removed. One attempt at a job is :class:`services.capture.jobs.attempt.CaptureAttempt`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from uuid import uuid4
 
 import structlog
 
-from services.capture import store
-from services.capture.attempt import CaptureAttempt, Workplace
-from services.capture.disks import BlockStorage
-from services.capture.image_store import ImageStore
+from services.capture.adapters.disks import BlockStorage
+from services.capture.adapters.image_store import ImageStore
+from services.capture.domain import Job
+from services.capture.jobs.attempt import CaptureAttempt, Workplace
+from services.capture.ports import UnitOfWorkFactory
 from services.common.retry import retry_forever
-from services.common.uow import UnitOfWorkFactory
 
 _log = structlog.get_logger(__name__)
 
@@ -51,8 +51,8 @@ class CaptureWorker:
 
     async def _run_once(self) -> None:
         place = self._place
-        async with place.pool.acquire() as conn, conn.transaction():
-            job = await store.claim_next_job(conn, place.owner, place.lease_seconds)
+        async with place.uow_factory.unit_of_work() as uow:
+            job = await uow.store.claim_next_job(place.owner, place.lease_seconds)
             if job is not None and job.attempts > 1:
                 await self._remove_orphans(job)
         if job is None:
@@ -60,7 +60,7 @@ class CaptureWorker:
         else:
             await CaptureAttempt(place, job).run()
 
-    async def _remove_orphans(self, job: store.Job) -> None:
+    async def _remove_orphans(self, job: Job) -> None:
         """Delete what earlier attempts at ``job`` left staged (a worker killed mid-copy):
         staged images and preflight scratch files alike.
 
@@ -71,7 +71,7 @@ class CaptureWorker:
           row lock), so a staged copy of an earlier attempt can never become the image. If
           its worker does still live (frozen, cut off from the database), it finds its lease
           lost and announces nothing; its open file going away does not disturb it. (A
-          worker that died took its qemu-img with it: tools.py.)
+          worker that died took its qemu-img with it: adapters/tools.py.)
         - no other worker can claim the job before this transaction commits, so no staged
           file removed here belongs to a worker that holds the lease.
         """

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.capture import tools
+from services.capture.adapters import tools
 
 FILE_MAX_BYTES = 1024 * 1024
 _SYMLINK_HOPS = 8

@@ -1,5 +1,6 @@
 """One attempt at one capture job: check the host, inspect the guest (K4), convert the
-system disk into a staged qcow2 image (K3), then record the outcome (``outcomes.py``).
+system disk into a staged qcow2 image (K3), then record the outcome
+(:mod:`services.capture.handlers.outcomes`).
 
 While the disk is read, a watcher beside it checks the host every second and renews the
 job's lease: a host started, changed or deleted meanwhile stops the copy at once (qemu-img
@@ -17,25 +18,30 @@ import time
 from dataclasses import dataclass
 from uuid import UUID
 
-import asyncpg
 import structlog
 
-from schemas.events import IMAGE, CaptureProgressed, Preflight
-from services.capture import outcomes, preflight, store
-from services.capture.disks import BlockStorage, DiskUnreadable
+from schemas.events import Preflight
+from services.capture.adapters import preflight
+from services.capture.adapters.disks import BlockStorage, DiskUnreadable
+from services.capture.adapters.image_store import ImageStore, StagedImage
 from services.capture.domain import (
+    DISK_UNREADABLE,
     HOST_CHANGED,
-    MAY_CHANGE_SOON,
+    MAX_ATTEMPTS,
+    TOO_MANY_ATTEMPTS,
     Host,
-    Refusal,
+    Job,
     changed_during_capture,
+    crashed,
+    may_wait_for_host_facts,
     preflight_refused,
     refusal_for,
 )
-from services.capture.image_store import ImageStore, StagedImage
+from services.capture.handlers import outcomes
+from services.capture.ports import UnitOfWorkFactory
 from services.common.companion import Companion
 from services.common.failures import is_transient
-from services.common.uow import UnitOfWorkFactory
+from services.common.refusals import Refusal
 
 _log = structlog.get_logger(__name__)
 
@@ -43,10 +49,6 @@ HOST_FACTS_RECHECK_SECONDS = 1.0
 HOST_WATCH_SECONDS = 1.0  # how soon a copy stops after its host changed
 PROGRESS_STEP = 5  # percent: a CaptureProgressed at least every 5 % ...
 PROGRESS_SECONDS = 2.0  # ... or every 2 s while it advances
-MAX_ATTEMPTS = 5
-TOO_MANY_ATTEMPTS = Refusal("internal_error", "多次尝试创建镜像均未完成，镜像创建失败。")
-# What the tenant reads; the details (paths, errno) go to the log, not to the tenant.
-DISK_UNREADABLE = Refusal("disk_unreadable", "无法读取云主机系统盘，镜像创建失败。")
 
 
 class LeaseLost(Exception):
@@ -68,59 +70,63 @@ class Workplace:
     lease_seconds: int
     host_facts_grace: float
 
-    @property
-    def pool(self) -> asyncpg.Pool:
-        return self.uow_factory.pool
-
 
 class CaptureAttempt:
-    def __init__(self, place: Workplace, job: store.Job) -> None:
+    def __init__(self, place: Workplace, job: Job) -> None:
         self._place = place
         self._job = job
         self._log = _log.bind(image_id=str(job.image_id), attempt=job.attempts)
-        self._outcomes = outcomes.Outcomes(place.uow_factory, place.images, job, place.owner)
         self._percent = 0
         self._reported = (-1, 0.0)  # percent, when
 
     async def run(self) -> None:
         job = self._job
         if job.attempts > MAX_ATTEMPTS:
-            await self._outcomes.fail(TOO_MANY_ATTEMPTS)
+            await self._fail(TOO_MANY_ATTEMPTS)
             return
-        async with self._place.pool.acquire() as conn:
-            host = await store.get_host(conn, job.host_id)
+        async with self._place.uow_factory.reading() as store:
+            host = await store.get_host(job.host_id)
         if (refusal := refusal_for(host, job.account_id)) is not None:
             await self._refuse_or_wait(refusal)
             return
         assert host is not None
+        await self._capture(host)
+
+    async def _capture(self, host: Host) -> None:
         self._log.info("capture.started", host_id=str(host.host_id))
         started = time.monotonic()
         try:
             guest, staged = await self._prepare(host)
-        except HostChangedDuringCapture:
-            self._log.warning("capture.host_changed", host_id=str(host.host_id))
-            await self._outcomes.fail(HOST_CHANGED)
-            return
-        except DiskUnreadable as exc:
-            self._log.warning("capture.disk_unreadable", detail=str(exc))
-            await self._outcomes.fail(DISK_UNREADABLE)
-            return
         except LeaseLost:
             self._log.warning("capture.lease_lost")
             return
         except Exception as exc:
-            if is_transient(exc):
-                raise  # the job stays leased to us, then to whoever takes it next
-            # A bug, in the copy or in its watch: fail cleanly, not forever.
-            self._log.exception("capture.crashed")
-            await self._outcomes.fail(
-                Refusal("internal_error", f"内部错误（{type(exc).__name__}）。")
-            )
+            await self._fail(self._refusal_of(exc, host))
             return
         if staged is None:
-            await self._outcomes.fail(preflight_refused(guest), preflight=guest)
-            return
-        await self._outcomes.complete(host, staged, guest, seconds=time.monotonic() - started)
+            await self._fail(preflight_refused(guest), guest)
+        elif await self._complete(host, staged, guest):
+            self._log.info(
+                "capture.finished",
+                size_bytes=staged.size_bytes,
+                virtual_size_bytes=staged.virtual_size_bytes,
+                seconds=round(time.monotonic() - started, 3),
+            )
+
+    def _refusal_of(self, exc: Exception, host: Host) -> Refusal:
+        """What a capture that raised fails with; a passing outage is raised again: the
+        job stays leased to us, then to whoever takes it next."""
+        if isinstance(exc, HostChangedDuringCapture):
+            self._log.warning("capture.host_changed", host_id=str(host.host_id))
+            return HOST_CHANGED
+        if isinstance(exc, DiskUnreadable):
+            self._log.warning("capture.disk_unreadable", detail=str(exc))
+            return DISK_UNREADABLE
+        if is_transient(exc):
+            raise exc
+        # A bug, in the copy or in its watch: fail cleanly, not forever.
+        self._log.exception("capture.crashed", exc_info=exc)
+        return crashed(exc)
 
     async def _prepare(self, host: Host) -> tuple[Preflight, StagedImage | None]:
         """Inspect the guest, then (unless strict preflight refuses it) stage the image,
@@ -148,30 +154,33 @@ class CaptureAttempt:
         """Host facts travel on another topic and may lag the request: wait a little for
         a HostChanged that lifts the refusal before failing the capture."""
         job, place = self._job, self._place
-        if refusal.code in MAY_CHANGE_SOON and job.age_seconds < place.host_facts_grace:
-            async with place.pool.acquire() as conn:
-                await store.defer_job(conn, job.image_id, place.owner, HOST_FACTS_RECHECK_SECONDS)
-        else:
-            await self._outcomes.fail(refusal)
+        if not may_wait_for_host_facts(refusal, job, place.host_facts_grace):
+            await self._fail(refusal)
+            return
+        async with place.uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
+            await uow.store.defer_job(job.image_id, place.owner, HOST_FACTS_RECHECK_SECONDS)
+
+    async def _complete(self, host: Host, staged: StagedImage, guest: Preflight) -> bool:
+        job, place = self._job, self._place
+        async with place.uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
+            return await outcomes.record_ready(
+                uow, place.images, job, place.owner, host, staged, guest
+            )
+
+    async def _fail(self, refusal: Refusal, guest: Preflight | None = None) -> None:
+        job, place = self._job, self._place
+        async with place.uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
+            await outcomes.record_failure(uow, place.images, job, place.owner, refusal, guest)
 
     async def _watch(self, started: Host) -> None:
         """Every second: has the host changed since the copy started (HostChanged is
         applied to ``hosts`` by any capture process)? Every third of the lease: renew it.
         Runs until the copy ends and cancels it."""
-        job, place = self._job, self._place
         renewed_at = time.monotonic()
         while True:
             await asyncio.sleep(HOST_WATCH_SECONDS)
             try:
-                async with place.pool.acquire() as conn:
-                    if changed_during_capture(started, await store.get_host(conn, job.host_id)):
-                        raise HostChangedDuringCapture(str(job.host_id))
-                    if time.monotonic() - renewed_at < place.lease_seconds / 3:
-                        continue
-                    if not await store.renew_lease(
-                        conn, job.image_id, place.owner, self._percent, place.lease_seconds
-                    ):
-                        raise LeaseLost(str(job.image_id))
+                if await self._watch_once(started, renewed_at):
                     renewed_at = time.monotonic()
             except (HostChangedDuringCapture, LeaseLost):
                 raise
@@ -181,6 +190,22 @@ class CaptureAttempt:
                 # The database unreachable for a moment: the copy goes on, and the next
                 # round tells whether the host and the lease survived the outage.
                 self._log.warning("capture.watch_failed", error=repr(exc))
+
+    async def _watch_once(self, started: Host, renewed_at: float) -> bool:
+        """One round of the watch; True if it renewed the lease."""
+        job, place = self._job, self._place
+        async with place.uow_factory.reading() as store:
+            if changed_during_capture(started, await store.get_host(job.host_id)):
+                raise HostChangedDuringCapture(str(job.host_id))
+        if time.monotonic() - renewed_at < place.lease_seconds / 3:
+            return False
+        async with place.uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
+            renewed = await uow.store.renew_lease(
+                job.image_id, place.owner, self._percent, place.lease_seconds
+            )
+        if not renewed:
+            raise LeaseLost(str(job.image_id))
+        return True
 
     async def _progress(self, percent: int) -> None:
         """Report at every 5 % step, or after 2 s if it advanced at all; stop the copy once
@@ -193,16 +218,9 @@ class CaptureAttempt:
             return
         job, place = self._job, self._place
         async with place.uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
-            if not await store.renew_lease(
-                uow.conn, job.image_id, place.owner, percent, place.lease_seconds
-            ):
-                raise LeaseLost(str(job.image_id))
-            await uow.emit(
-                CaptureProgressed(
-                    image_id=job.image_id, account_id=job.account_id, percent=percent
-                ),
-                aggregate_type=IMAGE,
-                aggregate_id=str(job.image_id),
-                tenant=str(job.account_id),
+            renewed = await outcomes.record_progress(
+                uow, job, place.owner, percent, place.lease_seconds
             )
+        if not renewed:
+            raise LeaseLost(str(job.image_id))
         self._reported = (percent, now)

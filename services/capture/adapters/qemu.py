@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.capture import tools
+from services.capture.adapters import tools
 
 # qemu-img -p prints "    (12.34/100%)\r" at every step of at least 1 %.
 _PROGRESS = re.compile(rb"\((\d+(?:\.\d+)?)/100%\)")

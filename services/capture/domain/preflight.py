@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from schemas.events import PreflightFinding
+from schemas.events import OperatingSystem, Preflight, PreflightFinding
 
 STATIC_IP = "static_ip"
 PERSISTENT_NET_RULES = "persistent_net_rules"
@@ -26,7 +26,34 @@ RC_FILES = ("/etc/init.d/rc", "/etc/rc.d/rc")  # Ubuntu and SUSE; CentOS (guide 
 FSTAB = "/etc/fstab"
 SETPASSWD = "sh /etc/init.d/setpasswd.sh"
 
+WINDOWS = (
+    "Windows 云主机的系统盘不做预检；请确认已按 2.3 配置 Windows 云主机将网卡设置为 DHCP 方式。"
+)
+UNREADABLE = "无法读取系统盘的文件系统，未做预检。"
+_RED_HAT = ("centos", "red hat", "rhel", "oracle", "euler", "fedora", "rocky", "alma")
+
 _DHCP_HINT = "请将网卡设置为 DHCP 方式动态获取网络地址（参见 2.4.1 设置云主机的网卡属性）。"
+
+
+def not_inspected(detail: str) -> Preflight:
+    return Preflight(status="not_inspected", detail=detail)
+
+
+def result(findings: list[PreflightFinding]) -> Preflight:
+    return Preflight(status="findings" if findings else "passed", findings=findings)
+
+
+def no_root(fs_types: Iterable[str]) -> Preflight:
+    """A disk without an ext2/3/4 root file system: not inspected, saying what it holds."""
+    kinds = "、".join(sorted(set(fs_types))) or "无"
+    return not_inspected(
+        f"未找到 ext2/ext3/ext4 格式的根文件系统（系统盘上的文件系统：{kinds}），未做预检。"
+    )
+
+
+def is_red_hat_family(os: OperatingSystem) -> bool:
+    """The distributions whose rc file is /etc/rc.d/rc (guide 2.4.3)."""
+    return any(word in os.distro.lower() for word in _RED_HAT)
 
 
 def _finding(code: str, path: str, detail: str) -> PreflightFinding:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.capture import tools
+from services.capture.adapters import tools
 
 # MBR extended-partition containers hold logical partitions; they hold no file system.
 _EXTENDED = {"5", "f", "85"}

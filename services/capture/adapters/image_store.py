@@ -25,8 +25,8 @@ from typing import Protocol
 from uuid import UUID, uuid4
 
 from schemas.events import DiskFormat
-from services.capture import qemu
-from services.capture.disks import DiskUnreadable, SourceDisk
+from services.capture.adapters import qemu
+from services.capture.adapters.disks import DiskUnreadable, SourceDisk
 from services.common.failpoints import failpoint
 
 HASH_CHUNK_BYTES = 4 * 1024 * 1024
@@ -94,34 +94,10 @@ class DirectoryImageStore:
     async def stage(
         self, image_id: UUID, source: SourceDisk, on_progress: ProgressCallback
     ) -> StagedImage:
-        target = self.path_of(image_id)
         staged = self.scratch(image_id, STORED_FORMAT)
         await asyncio.to_thread(self._root.mkdir, parents=True, exist_ok=True)
-        reported = -1
-
-        async def percent(done: float) -> None:
-            nonlocal reported
-            if int(done) == reported:
-                return
-            reported = int(done)
-            if 0 < done < 100:
-                failpoint("capture.mid_copy")  # killed with a staged file half written
-            await on_progress(reported)
-
-        conversion = qemu.Conversion(
-            source=source.path,
-            source_format=source.format,
-            target=staged,
-            rate_bytes_per_second=source.read_rate,
-            stall_seconds=_stall_seconds(source.virtual_size, source.read_rate),
-        )
         try:
-            try:
-                await qemu.convert(conversion, percent)
-            except qemu.ConvertFailed as exc:
-                if _store_failed(exc, staged):
-                    raise OSError(f"writing {staged} failed: {exc}") from exc
-                raise DiskUnreadable(f"converting {source.path} failed: {exc}") from exc
+            await _convert(source, staged, _whole_percents(on_progress))
             checksum, _ = await asyncio.gather(
                 asyncio.to_thread(sha256_of, staged), asyncio.to_thread(_fsync, staged)
             )
@@ -131,7 +107,7 @@ class DirectoryImageStore:
             raise
         return StagedImage(
             staged=staged,
-            target=target,
+            target=self.path_of(image_id),
             disk_format=STORED_FORMAT,
             size_bytes=staged.stat().st_size,
             virtual_size_bytes=written.virtual_size,
@@ -157,6 +133,40 @@ class DirectoryImageStore:
             path.unlink(missing_ok=True)
             removed += 1
         return removed
+
+
+def _whole_percents(on_progress: ProgressCallback) -> qemu.PercentCallback:
+    """qemu-img's percents, passed on once per whole percent."""
+    reported = -1
+
+    async def percent(done: float) -> None:
+        nonlocal reported
+        if int(done) == reported:
+            return
+        reported = int(done)
+        if 0 < done < 100:
+            failpoint("capture.mid_copy")  # killed with a staged file half written
+        await on_progress(reported)
+
+    return percent
+
+
+async def _convert(source: SourceDisk, staged: Path, on_percent: qemu.PercentCallback) -> None:
+    """``source`` converted into ``staged``; a failure to write the store is an OSError
+    (transient for capture), one to read the disk is DiskUnreadable."""
+    conversion = qemu.Conversion(
+        source=source.path,
+        source_format=source.format,
+        target=staged,
+        rate_bytes_per_second=source.read_rate,
+        stall_seconds=_stall_seconds(source.virtual_size, source.read_rate),
+    )
+    try:
+        await qemu.convert(conversion, on_percent)
+    except qemu.ConvertFailed as exc:
+        if _store_failed(exc, staged):
+            raise OSError(f"writing {staged} failed: {exc}") from exc
+        raise DiskUnreadable(f"converting {source.path} failed: {exc}") from exc
 
 
 def sha256_of(path: Path) -> str:

@@ -15,27 +15,13 @@ from pathlib import Path
 import structlog
 
 from schemas.events import OperatingSystem, Preflight, PreflightFinding
-from services.capture import qemu, tools
-from services.capture.disks import SourceDisk
-from services.capture.preflight import rules
-from services.capture.preflight.guest import Guest, GuestUnreadable
-from services.capture.preflight.volumes import Volume, volumes
+from services.capture.adapters import qemu, tools
+from services.capture.adapters.disks import SourceDisk
+from services.capture.adapters.preflight.guest import Guest, GuestUnreadable
+from services.capture.adapters.preflight.volumes import Volume, volumes
+from services.capture.domain import preflight as rules
 
 _log = structlog.get_logger(__name__)
-
-WINDOWS = (
-    "Windows 云主机的系统盘不做预检；请确认已按 2.3 配置 Windows 云主机将网卡设置为 DHCP 方式。"
-)
-UNREADABLE = "无法读取系统盘的文件系统，未做预检。"
-_RED_HAT = ("centos", "red hat", "rhel", "oracle", "euler", "fedora", "rocky", "alma")
-
-
-def not_inspected(detail: str) -> Preflight:
-    return Preflight(status="not_inspected", detail=detail)
-
-
-def result(findings: list[PreflightFinding]) -> Preflight:
-    return Preflight(status="findings" if findings else "passed", findings=findings)
 
 
 async def inspect(
@@ -46,7 +32,7 @@ async def inspect(
     """The guest's preflight. ``scratch`` names a temporary file for a qcow2 disk's raw
     view; it is removed before this returns (or by the worker, if the process dies)."""
     if os.family == "windows":
-        return not_inspected(WINDOWS)
+        return rules.not_inspected(rules.WINDOWS)
     if source.format == "raw":
         return await _inspect_raw(source.path, os)
     raw = scratch()
@@ -63,7 +49,7 @@ async def inspect(
             await qemu.convert(conversion, ignore)
         except qemu.ConvertFailed as exc:
             _log.warning("capture.preflight_unreadable", detail=str(exc))
-            return not_inspected(UNREADABLE)
+            return rules.not_inspected(rules.UNREADABLE)
         return await _inspect_raw(raw, os)
     finally:
         raw.unlink(missing_ok=True)
@@ -74,14 +60,11 @@ async def _inspect_raw(disk: Path, os: OperatingSystem) -> Preflight:
         found = await volumes(disk)
         root = await _root(disk, found)
         if root is None:
-            kinds = "、".join(sorted({v.fs_type for v in found if v.fs_type})) or "无"
-            return not_inspected(
-                f"未找到 ext2/ext3/ext4 格式的根文件系统（系统盘上的文件系统：{kinds}），未做预检。"
-            )
-        return result(await _check(Guest(disk, root.offset), found, os))
+            return rules.no_root({v.fs_type for v in found if v.fs_type})
+        return rules.result(await _check(Guest(disk, root.offset), found, os))
     except (GuestUnreadable, tools.ToolTimedOut, ValueError, KeyError) as exc:
         _log.warning("capture.preflight_unreadable", detail=repr(exc))
-        return not_inspected(UNREADABLE)
+        return rules.not_inspected(rules.UNREADABLE)
 
 
 async def _root(disk: Path, found: list[Volume]) -> Volume | None:
@@ -112,8 +95,7 @@ async def _check(guest: Guest, found: list[Volume], os: OperatingSystem) -> list
             findings += rules.ifcfg(path, text)
     findings += rules.udev_rules(rules.UDEV_RULES, await guest.list(rules.UDEV_RULES) or {})
     rc = {path: await guest.read(path) for path in rules.RC_FILES}
-    red_hat = any(word in os.distro.lower() for word in _RED_HAT)
-    findings += rules.rc_files(rc, red_hat_family=red_hat)
+    findings += rules.rc_files(rc, red_hat_family=rules.is_red_hat_family(os))
     if (text := await guest.read(rules.FSTAB)) is not None:
         findings += rules.fstab(rules.FSTAB, text, _system_disk(found))
     return findings

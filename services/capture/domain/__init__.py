@@ -1,0 +1,46 @@
+"""Capture's rules, without I/O: which hosts may be captured and what spoils a capture
+(:mod:`.hosts`), and what a guest's files must not hold (:mod:`.preflight`, K4)."""
+
+from services.capture.domain.hosts import (
+    DISK_UNREADABLE,
+    HOST_CHANGED,
+    HOST_DELETED,
+    HOST_RUNNING,
+    HOST_UNKNOWN,
+    MAX_ATTEMPTS,
+    TOO_MANY_ATTEMPTS,
+    CaptureRequest,
+    Host,
+    Job,
+    changed_during_capture,
+    crashed,
+    failure_code,
+    keeps_source_password,
+    may_wait_for_host_facts,
+    min_memory_mb,
+    preflight_refused,
+    reason_of,
+    refusal_for,
+)
+
+__all__ = [
+    "DISK_UNREADABLE",
+    "HOST_CHANGED",
+    "HOST_DELETED",
+    "HOST_RUNNING",
+    "HOST_UNKNOWN",
+    "MAX_ATTEMPTS",
+    "TOO_MANY_ATTEMPTS",
+    "CaptureRequest",
+    "Host",
+    "Job",
+    "changed_during_capture",
+    "crashed",
+    "failure_code",
+    "keeps_source_password",
+    "may_wait_for_host_facts",
+    "min_memory_mb",
+    "preflight_refused",
+    "reason_of",
+    "refusal_for",
+]
