@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
 from services.common.i18n import Language
-from services.sharing.domain import MEMBER_LIMIT, STATUS_LABELS, Membership, MemberStatus
-from services.sharing.memberships import AnswerResult, Offer, Recipient, ShareResult
+from services.common.refusals import Refusal
+from services.sharing import domain
+from services.sharing.domain import (
+    MEMBER_LIMIT,
+    STATUS_LABELS,
+    AnswerResult,
+    Membership,
+    MemberStatus,
+    Offer,
+    Recipient,
+    ShareResult,
+)
 
 # A batch share answers per pair: images x accounts, at most 50 x 128 pairs a request.
 BATCH_IMAGES_MAX = 50
@@ -64,16 +72,12 @@ class ShareResultView(BaseModel):
 
     @classmethod
     def of(cls, result: ShareResult, language: Language) -> ShareResultView:
-        refusal = result.refusal
         return cls(
             image_id=result.image_id,
             account=AccountRef(name=result.recipient.name, project=result.recipient.project),
             account_id=result.account_id,
             outcome=result.outcome.value,
-            status=result.status,
-            status_label=_label(result.status, language),
-            code=refusal.code if refusal else None,
-            detail=refusal.text.render(language) if refusal else None,
+            **_outcome(result.status, result.refusal, language),
         )
 
 
@@ -106,6 +110,15 @@ class MemberView(BaseModel):
         )
 
 
+def _tenants(count: int, language: Language) -> dict[str, Any]:
+    """How many tenants an image has and may still get: 已有租户N个，还可以添加M个."""
+    return {
+        "count": count,
+        "remaining": domain.remaining(count),
+        "summary": domain.members_summary(count).render(language),
+    }
+
+
 class Members(BaseModel):
     """The owner's tenant list: 已有租户N个，还可以添加M个."""
 
@@ -114,6 +127,12 @@ class Members(BaseModel):
     count: int
     remaining: int
     summary: str
+
+    @classmethod
+    def of(
+        cls, image_id: UUID, members: list[MemberView], count: int, language: Language
+    ) -> Members:
+        return cls(image_id=image_id, members=members, **_tenants(count, language))
 
 
 class MemberShareResults(BaseModel):
@@ -125,13 +144,25 @@ class MemberShareResults(BaseModel):
     remaining: int
     summary: str
 
+    @classmethod
+    def of(
+        cls, image_id: UUID, results: list[ShareResultView], count: int, language: Language
+    ) -> MemberShareResults:
+        return cls(image_id=image_id, results=results, **_tenants(count, language))
+
 
 class RemovedMembers(BaseModel):
+    """Every tenant of an image removed: how many, and none left."""
+
     image_id: UUID
     removed: int
     count: int
     remaining: int
     summary: str
+
+    @classmethod
+    def of(cls, image_id: UUID, removed: int, language: Language) -> RemovedMembers:
+        return cls(image_id=image_id, removed=removed, **_tenants(0, language))
 
 
 class SharedImageView(BaseModel):
@@ -180,14 +211,10 @@ class AnswerResultView(BaseModel):
 
     @classmethod
     def of(cls, result: AnswerResult, language: Language) -> AnswerResultView:
-        refusal = result.refusal
         return cls(
             image_id=result.image_id,
             outcome=result.outcome.value,
-            status=result.status,
-            status_label=_label(result.status, language),
-            code=refusal.code if refusal else None,
-            detail=refusal.text.render(language) if refusal else None,
+            **_outcome(result.status, result.refusal, language),
         )
 
 
@@ -195,19 +222,13 @@ class AnswerResults(BaseModel):
     results: list[AnswerResultView]
 
 
-def _label(status: MemberStatus | None, language: Language) -> str | None:
-    return STATUS_LABELS[status].render(language) if status else None
-
-
-def encode_cursor(offered_at: datetime, membership_id: UUID) -> str:
-    raw = json.dumps([offered_at.isoformat(), str(membership_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """Raises ValueError on a cursor this service did not make."""
-    try:
-        offered_at, membership_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(offered_at), UUID(membership_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError("invalid cursor") from exc
+def _outcome(
+    status: MemberStatus | None, refusal: Refusal | None, language: Language
+) -> dict[str, Any]:
+    """What every per-pair result says of its status and of its refusal."""
+    return {
+        "status": status,
+        "status_label": STATUS_LABELS[status].render(language) if status else None,
+        "code": refusal.code if refusal else None,
+        "detail": refusal.message.render(language) if refusal else None,
+    }
