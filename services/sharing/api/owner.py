@@ -38,7 +38,7 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
             lambda uow: offers.share_image(uow, owner, image_id, recipients, region=region)
         )
         views = [ShareResultView.of(r, language) for r in results]
-        return MemberShareResults.of(image_id, views, count, language)
+        return MemberShareResults.counted(count, language, image_id=image_id, results=views)
 
     @api.post("/shares", response_model=ShareResults)
     async def share_images(
@@ -60,7 +60,7 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
         owner = Actor(tenant.account_id, tenant.account_name)
         found = await runner.read(lambda store: queries.members(store, owner, image_id))
         views = [MemberView.of(m, name, language) for m, name in found]
-        return Members.of(image_id, views, len(found), language)
+        return Members.counted(len(found), language, image_id=image_id, members=views)
 
     @api.delete("/images/{image_id}/members/{account_id}", status_code=204)
     async def remove_member(tenant: CurrentTenant, image_id: UUID, account_id: UUID) -> Response:
@@ -76,6 +76,6 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
         """取消共享 (S7) / 全部删除 (S9): every tenant of the image loses it."""
         owner = Actor(tenant.account_id, tenant.account_name)
         removed = await runner.run(lambda uow: endings.remove_members(uow, owner, image_id, None))
-        return RemovedMembers.of(image_id, len(removed), language)
+        return RemovedMembers.counted(0, language, image_id=image_id, removed=len(removed))
 
     return api

@@ -97,29 +97,24 @@ class MemberView(BaseModel):
 
     @classmethod
     def of(cls, membership: Membership, name: str, language: Language) -> MemberView:
-        project = membership.member_project
         return cls(
             account_id=membership.member_account_id,
             account_name=name,
-            project_id=project.project_id if project else None,
-            project_name=project.name if project else None,
-            status=membership.status,
-            status_label=STATUS_LABELS[membership.status].render(language),
-            offered_at=membership.offered_at,
-            answered_at=membership.answered_at,
+            **_membership(membership, language),
         )
 
 
-def _tenants(count: int, language: Language) -> dict[str, Any]:
-    """How many tenants an image has and may still get: 已有租户N个，还可以添加M个."""
-    return {
-        "count": count,
-        "remaining": domain.remaining(count),
-        "summary": domain.members_summary(count).render(language),
-    }
+class _Counted(BaseModel):
+    """An answer that says how many tenants an image has and may still get."""
+
+    @classmethod
+    def counted(cls, count: int, language: Language, **fields: Any) -> Self:
+        """``fields`` with the count, what remains and 已有租户N个，还可以添加M个."""
+        summary = domain.members_summary(count).render(language)
+        return cls(**fields, count=count, remaining=domain.remaining(count), summary=summary)
 
 
-class Members(BaseModel):
+class Members(_Counted):
     """The owner's tenant list: 已有租户N个，还可以添加M个."""
 
     image_id: UUID
@@ -128,14 +123,8 @@ class Members(BaseModel):
     remaining: int
     summary: str
 
-    @classmethod
-    def of(
-        cls, image_id: UUID, members: list[MemberView], count: int, language: Language
-    ) -> Members:
-        return cls(image_id=image_id, members=members, **_tenants(count, language))
 
-
-class MemberShareResults(BaseModel):
+class MemberShareResults(_Counted):
     """One image shared with accounts: per account, and how many tenants it has now."""
 
     image_id: UUID
@@ -144,14 +133,8 @@ class MemberShareResults(BaseModel):
     remaining: int
     summary: str
 
-    @classmethod
-    def of(
-        cls, image_id: UUID, results: list[ShareResultView], count: int, language: Language
-    ) -> MemberShareResults:
-        return cls(image_id=image_id, results=results, **_tenants(count, language))
 
-
-class RemovedMembers(BaseModel):
+class RemovedMembers(_Counted):
     """Every tenant of an image removed: how many, and none left."""
 
     image_id: UUID
@@ -159,10 +142,6 @@ class RemovedMembers(BaseModel):
     count: int
     remaining: int
     summary: str
-
-    @classmethod
-    def of(cls, image_id: UUID, removed: int, language: Language) -> RemovedMembers:
-        return cls(image_id=image_id, removed=removed, **_tenants(0, language))
 
 
 class SharedImageView(BaseModel):
@@ -181,18 +160,12 @@ class SharedImageView(BaseModel):
 
     @classmethod
     def of(cls, offer: Offer, language: Language) -> SharedImageView:
-        membership, project = offer.membership, offer.membership.member_project
         return cls(
             image_id=offer.image.image_id,
             name=offer.image.name,
             owner_account_id=offer.image.owner_account_id,
             owner_account_name=offer.owner_name,
-            project_id=project.project_id if project else None,
-            project_name=project.name if project else None,
-            status=membership.status,
-            status_label=STATUS_LABELS[membership.status].render(language),
-            offered_at=membership.offered_at,
-            answered_at=membership.answered_at,
+            **_membership(offer.membership, language),
         )
 
 
@@ -220,6 +193,19 @@ class AnswerResultView(BaseModel):
 
 class AnswerResults(BaseModel):
     results: list[AnswerResultView]
+
+
+def _membership(membership: Membership, language: Language) -> dict[str, Any]:
+    """What the owner's and the recipient's lists say of a membership."""
+    project = membership.member_project
+    return {
+        "project_id": project.project_id if project else None,
+        "project_name": project.name if project else None,
+        "status": membership.status,
+        "status_label": STATUS_LABELS[membership.status].render(language),
+        "offered_at": membership.offered_at,
+        "answered_at": membership.answered_at,
+    }
 
 
 def _outcome(

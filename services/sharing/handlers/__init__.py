@@ -9,42 +9,9 @@ its own version line, never the image's (:mod:`.facts`).
 
 from __future__ import annotations
 
-from schemas.events import (
-    AccountChanged,
-    CaptureAccepted,
-    CaptureFailed,
-    ImageDeleted,
-    ImageReady,
-    ImageUpdated,
-    PublicImageAdded,
-    PublicImageRetired,
-)
-from services.common.handlers import Handlers
-from services.sharing.handlers.events import (
-    on_account_changed,
-    on_capture_accepted,
-    on_capture_failed,
-    on_image_deleted,
-    on_image_ready,
-    on_image_updated,
-    on_public_image_added,
-    on_public_image_retired,
-)
-from services.sharing.ports import Store
+from services.sharing.handlers.events import build_handlers
 
+__all__ = ["HANDLERS", "build_handlers"]
 
-def build_handlers() -> Handlers[Store]:
-    """The registry of sharing's event handlers."""
-    handlers: Handlers[Store] = Handlers()
-    handlers.register(AccountChanged, on_account_changed)
-    handlers.register(CaptureAccepted, on_capture_accepted)
-    handlers.register(ImageReady, on_image_ready)
-    handlers.register(CaptureFailed, on_capture_failed)
-    handlers.register(ImageUpdated, on_image_updated)
-    handlers.register(ImageDeleted, on_image_deleted)
-    handlers.register(PublicImageAdded, on_public_image_added)
-    handlers.register(PublicImageRetired, on_public_image_retired)
-    return handlers
-
-
+# The registry the service runs (built by :func:`.events.build_handlers`).
 HANDLERS = build_handlers()

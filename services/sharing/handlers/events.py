@@ -26,6 +26,7 @@ from schemas.events import (
     PublicImageRetired,
 )
 from services.common.failures import Rejected
+from services.common.handlers import Handlers
 from services.common.ports import UnitOfWork
 from services.common.tenancy import require_tenant
 from services.sharing.domain import Account, Image, ImageStatus, Project
@@ -140,3 +141,17 @@ async def _public_image(
         raise Rejected(f"image {image_id} is a private image")
     image = Image(image_id, None, name or (known.name if known else ""), status, public=True)
     await uow.store.save_image(image, event.time)
+
+
+def build_handlers() -> Handlers[Store]:
+    """The registry of sharing's event handlers, one per event type it consumes."""
+    handlers: Handlers[Store] = Handlers()
+    handlers.register(AccountChanged, on_account_changed)
+    handlers.register(CaptureAccepted, on_capture_accepted)
+    handlers.register(ImageReady, on_image_ready)
+    handlers.register(CaptureFailed, on_capture_failed)
+    handlers.register(ImageUpdated, on_image_updated)
+    handlers.register(ImageDeleted, on_image_deleted)
+    handlers.register(PublicImageAdded, on_public_image_added)
+    handlers.register(PublicImageRetired, on_public_image_retired)
+    return handlers
