@@ -1,28 +1,24 @@
-"""The sharing service's composition: its handlers and HTTP routes."""
+"""Sharing's composition root: its store, its event handlers, its HTTP routes."""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any
+from fastapi import FastAPI
 
-from services.common.handlers import Handlers
 from services.common.runtime import ServiceDefinition
-from services.common.uow import connection_store
+from services.common.uow import UnitOfWorkFactory
 from services.sharing.api import install_routes
 from services.sharing.config import SharingSettings
-from services.sharing.handlers import HANDLERS
+from services.sharing.handlers import build_handlers
+from services.sharing.ports import Store
+from services.sharing.store import SharingStore
 
 NAME = "sharing"
 
 
-def build(settings: SharingSettings) -> ServiceDefinition[Any]:
-    routes = partial(
-        install_routes, source=f"/ims/{NAME}", topic_prefix=settings.topic_prefix,
-        region=settings.region,
-    )  # fmt: skip
+def build(settings: SharingSettings) -> ServiceDefinition[Store]:
+    def routes(app: FastAPI, uow_factory: UnitOfWorkFactory[Store]) -> None:
+        install_routes(app, uow_factory, region=settings.region)
+
     return ServiceDefinition(
-        name=NAME,
-        store=connection_store,
-        handlers=Handlers.from_mapping(HANDLERS),
-        install_routes=lambda app, uow_factory: routes(app, uow_factory.pool),
+        name=NAME, store=SharingStore, handlers=build_handlers(), install_routes=routes
     )

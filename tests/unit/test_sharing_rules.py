@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 
 from services.common.i18n import negotiate
+from services.common.refusals import Refusal
 from services.sharing.domain import (
     MEMBER_LIMIT,
     Account,
@@ -15,7 +16,6 @@ from services.sharing.domain import (
     ImageStatus,
     MemberStatus,
     Project,
-    Refusal,
     answered,
     members_summary,
     recipient,

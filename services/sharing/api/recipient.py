@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Query
 
 from services.common.auth import CurrentTenant
-from services.common.http import ProblemError, RequestLanguage
-from services.common.i18n import Text
-from services.common.uow import UnitOfWork
-from services.sharing import domain, memberships
+from services.common.cursors import decode_time_cursor, encode_cursor
+from services.common.http import RequestLanguage
+from services.common.requests import RequestRunner
 from services.sharing.api.views import (
     AnswerRequest,
     AnswerResults,
     AnswerResultView,
     SharedImagesPage,
     SharedImageView,
-    decode_cursor,
-    encode_cursor,
 )
-from services.sharing.api.work import Work, problem_of
-from services.sharing.domain import Answer, MemberStatus
-from services.sharing.memberships import Actor, AnswerOutcome
-
-INVALID_CURSOR = Text(
-    "分页游标无效，请从第一页重新查询。",
-    "The cursor is not valid; start again from the first page.",
-)
+from services.sharing.domain import Actor, Answer, MemberStatus
+from services.sharing.handlers import answers, queries
+from services.sharing.ports import Store
 
 
-def router(work: Work) -> APIRouter:
+def router(runner: RequestRunner[Store]) -> APIRouter:
     api = APIRouter(prefix="/v1/shared-images", tags=["recipient"])
 
     @api.get("", response_model=SharedImagesPage)
@@ -43,23 +34,15 @@ def router(work: Work) -> APIRouter:
         cursor: Annotated[str | None, Query(max_length=512)] = None,
     ) -> SharedImagesPage:
         """Images offered to me: 待接受 (pending), 已接受 (accepted), 已拒绝 (rejected)."""
-        try:
-            after = decode_cursor(cursor) if cursor else None
-        except ValueError as exc:
-            raise ProblemError(400, "invalid_cursor", INVALID_CURSOR) from exc
-
-        async def body(uow: UnitOfWork) -> list[memberships.Offer]:
-            return await memberships.offers(uow, tenant.account_id, status, limit + 1, after)
-
-        found = await work.run(body)
-        page = found[:limit]
-        next_cursor = (
-            encode_cursor(page[-1].membership.offered_at, page[-1].membership.membership_id)
-            if len(found) > limit
-            else None
+        after = decode_time_cursor(cursor) if cursor else None
+        found = await runner.read(
+            lambda store: queries.offers(store, tenant.account_id, status, limit + 1, after)
         )
+        page = found[:limit]
+        last = page[-1].membership if len(found) > limit else None
         return SharedImagesPage(
-            items=[SharedImageView.of(o, language) for o in page], next_cursor=next_cursor
+            items=[SharedImageView.of(o, language) for o in page],
+            next_cursor=encode_cursor(last.offered_at, last.membership_id) if last else None,
         )
 
     @api.post("/accept", response_model=AnswerResults)
@@ -67,8 +50,11 @@ def router(work: Work) -> APIRouter:
         tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest
     ) -> AnswerResults:
         """Accept chosen offers or all pending ones (S3); re-accept rejected ones (S6)."""
-        return await _answer(work, tenant.account_id, tenant.account_name, language,
-                             Answer.ACCEPT, request)  # fmt: skip
+        member = Actor(tenant.account_id, tenant.account_name)
+        results = await runner.run(
+            lambda uow: answers.answer(uow, member, Answer.ACCEPT, request.image_ids)
+        )
+        return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])
 
     @api.post("/reject", response_model=AnswerResults)
     async def reject(
@@ -76,28 +62,10 @@ def router(work: Work) -> APIRouter:
     ) -> AnswerResults:
         """Reject chosen offers or all pending ones (S3); remove accepted images from my
         list (S5): they move to the rejected list."""
-        return await _answer(work, tenant.account_id, tenant.account_name, language,
-                             Answer.REJECT, request)  # fmt: skip
+        member = Actor(tenant.account_id, tenant.account_name)
+        results = await runner.run(
+            lambda uow: answers.answer(uow, member, Answer.REJECT, request.image_ids)
+        )
+        return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])
 
     return api
-
-
-async def _answer(
-    work: Work,
-    account_id: UUID,
-    account_name: str,
-    language: RequestLanguage,
-    decision: Answer,
-    request: AnswerRequest,
-) -> AnswerResults:
-    member = Actor(account_id, account_name)
-
-    async def body(uow: UnitOfWork) -> list[memberships.AnswerResult]:
-        return await memberships.answer(uow, member, decision, request.image_ids)
-
-    results = await work.run(body)
-    if results and all(r.outcome is AnswerOutcome.REFUSED for r in results):
-        # Nothing here is this account's to answer: answered as for a missing offer, so an
-        # offer made to someone else stays invisible (404).
-        raise problem_of(results[0].refusal or domain.offer_not_found(results[0].image_id))
-    return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])

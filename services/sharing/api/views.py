@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
 from services.common.i18n import Language
-from services.sharing.domain import MEMBER_LIMIT, STATUS_LABELS, Membership, MemberStatus
-from services.sharing.memberships import AnswerResult, Offer, Recipient, ShareResult
+from services.common.refusals import Refusal
+from services.sharing import domain
+from services.sharing.domain import (
+    MEMBER_LIMIT,
+    STATUS_LABELS,
+    AnswerResult,
+    Membership,
+    MemberStatus,
+    Offer,
+    Recipient,
+    ShareResult,
+)
 
 # A batch share answers per pair: images x accounts, at most 50 x 128 pairs a request.
 BATCH_IMAGES_MAX = 50
@@ -64,16 +72,12 @@ class ShareResultView(BaseModel):
 
     @classmethod
     def of(cls, result: ShareResult, language: Language) -> ShareResultView:
-        refusal = result.refusal
         return cls(
             image_id=result.image_id,
             account=AccountRef(name=result.recipient.name, project=result.recipient.project),
             account_id=result.account_id,
             outcome=result.outcome.value,
-            status=result.status,
-            status_label=_label(result.status, language),
-            code=refusal.code if refusal else None,
-            detail=refusal.text.render(language) if refusal else None,
+            **_outcome(result.status, result.refusal, language),
         )
 
 
@@ -93,20 +97,24 @@ class MemberView(BaseModel):
 
     @classmethod
     def of(cls, membership: Membership, name: str, language: Language) -> MemberView:
-        project = membership.member_project
         return cls(
             account_id=membership.member_account_id,
             account_name=name,
-            project_id=project.project_id if project else None,
-            project_name=project.name if project else None,
-            status=membership.status,
-            status_label=STATUS_LABELS[membership.status].render(language),
-            offered_at=membership.offered_at,
-            answered_at=membership.answered_at,
+            **_membership(membership, language),
         )
 
 
-class Members(BaseModel):
+class _Counted(BaseModel):
+    """An answer that says how many tenants an image has and may still get."""
+
+    @classmethod
+    def counted(cls, count: int, language: Language, **fields: Any) -> Self:
+        """``fields`` with the count, what remains and 已有租户N个，还可以添加M个."""
+        summary = domain.members_summary(count).render(language)
+        return cls(**fields, count=count, remaining=domain.remaining(count), summary=summary)
+
+
+class Members(_Counted):
     """The owner's tenant list: 已有租户N个，还可以添加M个."""
 
     image_id: UUID
@@ -116,7 +124,7 @@ class Members(BaseModel):
     summary: str
 
 
-class MemberShareResults(BaseModel):
+class MemberShareResults(_Counted):
     """One image shared with accounts: per account, and how many tenants it has now."""
 
     image_id: UUID
@@ -126,7 +134,9 @@ class MemberShareResults(BaseModel):
     summary: str
 
 
-class RemovedMembers(BaseModel):
+class RemovedMembers(_Counted):
+    """Every tenant of an image removed: how many, and none left."""
+
     image_id: UUID
     removed: int
     count: int
@@ -150,18 +160,12 @@ class SharedImageView(BaseModel):
 
     @classmethod
     def of(cls, offer: Offer, language: Language) -> SharedImageView:
-        membership, project = offer.membership, offer.membership.member_project
         return cls(
             image_id=offer.image.image_id,
             name=offer.image.name,
             owner_account_id=offer.image.owner_account_id,
             owner_account_name=offer.owner_name,
-            project_id=project.project_id if project else None,
-            project_name=project.name if project else None,
-            status=membership.status,
-            status_label=STATUS_LABELS[membership.status].render(language),
-            offered_at=membership.offered_at,
-            answered_at=membership.answered_at,
+            **_membership(offer.membership, language),
         )
 
 
@@ -180,14 +184,10 @@ class AnswerResultView(BaseModel):
 
     @classmethod
     def of(cls, result: AnswerResult, language: Language) -> AnswerResultView:
-        refusal = result.refusal
         return cls(
             image_id=result.image_id,
             outcome=result.outcome.value,
-            status=result.status,
-            status_label=_label(result.status, language),
-            code=refusal.code if refusal else None,
-            detail=refusal.text.render(language) if refusal else None,
+            **_outcome(result.status, result.refusal, language),
         )
 
 
@@ -195,19 +195,26 @@ class AnswerResults(BaseModel):
     results: list[AnswerResultView]
 
 
-def _label(status: MemberStatus | None, language: Language) -> str | None:
-    return STATUS_LABELS[status].render(language) if status else None
+def _membership(membership: Membership, language: Language) -> dict[str, Any]:
+    """What the owner's and the recipient's lists say of a membership."""
+    project = membership.member_project
+    return {
+        "project_id": project.project_id if project else None,
+        "project_name": project.name if project else None,
+        "status": membership.status,
+        "status_label": STATUS_LABELS[membership.status].render(language),
+        "offered_at": membership.offered_at,
+        "answered_at": membership.answered_at,
+    }
 
 
-def encode_cursor(offered_at: datetime, membership_id: UUID) -> str:
-    raw = json.dumps([offered_at.isoformat(), str(membership_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """Raises ValueError on a cursor this service did not make."""
-    try:
-        offered_at, membership_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(offered_at), UUID(membership_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError("invalid cursor") from exc
+def _outcome(
+    status: MemberStatus | None, refusal: Refusal | None, language: Language
+) -> dict[str, Any]:
+    """What every per-pair result says of its status and of its refusal."""
+    return {
+        "status": status,
+        "status_label": STATUS_LABELS[status].render(language) if status else None,
+        "code": refusal.code if refusal else None,
+        "detail": refusal.message.render(language) if refusal else None,
+    }

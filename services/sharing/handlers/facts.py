@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from schemas.events import MEMBERSHIP, MembershipFact
-from services.common.uow import Emission, UnitOfWork
+from services.common.ports import Emission, UnitOfWork
 from services.sharing.domain import Image, Membership
+from services.sharing.ports import Store
 
 T = TypeVar("T")
 
@@ -32,7 +33,7 @@ def parties(
     }
 
 
-async def emit(uow: UnitOfWork, facts: Sequence[MembershipFact], *, tenant: UUID) -> None:
+async def emit(uow: UnitOfWork[Store], facts: Sequence[MembershipFact], *, tenant: UUID) -> None:
     """Each fact on its membership's own line, never the image's; all in two statements."""
     await uow.emit_many([Emission(f, MEMBERSHIP, str(f.membership_id), str(tenant)) for f in facts])
 
