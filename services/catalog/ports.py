@@ -8,18 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from services.catalog.domain import (
-    AccountRecord,
-    Admission,
-    CaptureRequest,
-    FailedCapture,
-    FinishedCapture,
-    ImageRecord,
-    ListQuery,
-    MembershipRecord,
-    NewPublicImage,
-    PublishStatus,
-)
+from services.catalog import domain
 
 
 class Store(Protocol):
@@ -27,11 +16,11 @@ class Store(Protocol):
     ends."""
 
     # --- accounts: quota (C6) and stored bytes (C9) ---
-    async def lock_account(self, account_id: UUID) -> AccountRecord:
+    async def lock_account(self, account_id: UUID) -> domain.AccountRecord:
         """The account's row (created if new), locked: quota and usage change one at a time."""
         ...
 
-    async def get_account(self, account_id: UUID) -> AccountRecord:
+    async def get_account(self, account_id: UUID) -> domain.AccountRecord:
         """The account as it is (a new account's defaults if the catalog has none)."""
         ...
 
@@ -54,21 +43,23 @@ class Store(Protocol):
         ...
 
     # --- changes tenants and admins make (C4, C5, C7) ---
-    async def lock_visible_image(self, image_id: UUID, account_id: UUID) -> ImageRecord | None:
+    async def lock_visible_image(
+        self, image_id: UUID, account_id: UUID
+    ) -> domain.ImageRecord | None:
         """The image, locked, if ``account_id`` may see it (public, or its own; not deleted)."""
         ...
 
-    async def lock_image(self, image_id: UUID) -> ImageRecord | None:
+    async def lock_image(self, image_id: UUID) -> domain.ImageRecord | None:
         """Any image that is not deleted, locked (for an admin)."""
         ...
 
     async def update_text(
         self, image_id: UUID, name: str, description: str, at: datetime
-    ) -> ImageRecord: ...
+    ) -> domain.ImageRecord: ...
 
     async def set_publish_status(
-        self, image_id: UUID, status: PublishStatus, at: datetime
-    ) -> ImageRecord: ...
+        self, image_id: UUID, status: domain.PublishStatus, at: datetime
+    ) -> domain.ImageRecord: ...
 
     async def mark_deleted(self, image_id: UUID, at: datetime) -> None:
         """The image leaves every list and detail (C5), or a public image is retired (C1)."""
@@ -81,11 +72,11 @@ class Store(Protocol):
         """Note a creating image's progress; False if ``owner`` has no such creating image."""
         ...
 
-    async def mark_ready(self, ready: FinishedCapture) -> bool:
+    async def mark_ready(self, ready: domain.FinishedCapture) -> bool:
         """The capture finished; False if the named owner has no such creating image."""
         ...
 
-    async def mark_failed(self, failed: FailedCapture) -> bool:
+    async def mark_failed(self, failed: domain.FailedCapture) -> bool:
         """The capture failed; False if the named owner has no such creating image."""
         ...
 
@@ -93,20 +84,24 @@ class Store(Protocol):
         """The account owning a private image (None for a public or an unknown one)."""
         ...
 
-    async def get_image(self, image_id: UUID) -> ImageRecord | None:
+    async def get_image(self, image_id: UUID) -> domain.ImageRecord | None:
         """Any image, also a deleted one (for the catalog's own rules, never for a tenant)."""
         ...
 
-    async def get_visible_image(self, image_id: UUID, account_id: UUID) -> ImageRecord | None:
+    async def get_visible_image(
+        self, image_id: UUID, account_id: UUID
+    ) -> domain.ImageRecord | None:
         """Public, its own, or offered to it, not deleted; else None (as if missing)."""
         ...
 
-    async def list_images(self, query: ListQuery) -> tuple[list[ImageRecord], str | None]:
+    async def list_images(
+        self, query: domain.ListQuery
+    ) -> tuple[list[domain.ImageRecord], str | None]:
         """A page of images and the cursor of the next page (None on the last page)."""
         ...
 
     # --- memberships: sharing's facts (C2, C3, C8) ---
-    async def save_membership(self, record: MembershipRecord) -> None:
+    async def save_membership(self, record: domain.MembershipRecord) -> None:
         """The membership as its newest fact says (the caller checked the version line)."""
         ...
 
@@ -114,38 +109,44 @@ class Store(Protocol):
         """(visibility, owner) of an image the catalog knows, else None."""
         ...
 
-    async def tenants_of(self, image_id: UUID) -> list[MembershipRecord]:
+    async def tenants_of(self, image_id: UUID) -> list[domain.MembershipRecord]:
         """The image's share tenants (not revoked), in the order they were offered."""
         ...
 
     async def membership(
         self, image_id: UUID, member_account_id: UUID
-    ) -> MembershipRecord | None: ...
+    ) -> domain.MembershipRecord | None: ...
 
     # --- public images (C1) ---
-    async def insert_public_image(self, image: NewPublicImage, at: datetime) -> ImageRecord | None:
+    async def insert_public_image(
+        self, image: domain.NewPublicImage, at: datetime
+    ) -> domain.ImageRecord | None:
         """Add a public image, announced at ``at``; None if the id is taken."""
         ...
 
-    async def lock_public_image(self, image_id: UUID) -> ImageRecord | None: ...
+    async def lock_public_image(self, image_id: UUID) -> domain.ImageRecord | None: ...
 
-    async def claim_unannounced_public_images(self, limit: int) -> list[ImageRecord]:
+    async def claim_unannounced_public_images(self, limit: int) -> list[domain.ImageRecord]:
         """Public images not announced yet, locked (other processes skip them)."""
         ...
 
     async def mark_announced(self, image_id: UUID, at: datetime) -> None: ...
 
     # --- capture requests (C6) ---
-    async def register_request(self, request: CaptureRequest, at: datetime) -> ImageRecord | None:
+    async def register_request(
+        self, request: domain.CaptureRequest, at: datetime
+    ) -> domain.ImageRecord | None:
         """The API's request registered as creating, its slot taken; None if the id is taken."""
         ...
 
     async def insert_refused(
-        self, request: CaptureRequest, code: str, reason: str, at: datetime
+        self, request: domain.CaptureRequest, code: str, reason: str, at: datetime
     ) -> bool:
         """A refused request recorded as a failed image; False if the id is taken."""
         ...
 
-    async def admit(self, request: CaptureRequest, at: datetime, limit: int) -> Admission:
+    async def admit(
+        self, request: domain.CaptureRequest, at: datetime, limit: int
+    ) -> domain.Admission:
         """Accept a registered request, or register one within ``limit`` (under the lock)."""
         ...

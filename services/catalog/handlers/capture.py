@@ -14,6 +14,7 @@ from schemas.events import (
     CaptureProgressed,
     CaptureRefused,
     CaptureRequested,
+    Event,
     ImageReady,
 )
 from services.catalog import domain
@@ -64,31 +65,15 @@ class AdmissionRace(Exception):
 
 def _request_of(request: CaptureRequested) -> CaptureRequest:
     return CaptureRequest(
-        image_id=request.image_id,
-        account_id=request.account_id,
-        host_id=request.host_id,
-        name=request.name,
-        description=request.description,
+        request.image_id, request.account_id, request.host_id, request.name, request.description
     )
 
 
 async def _accept(
     uow: UnitOfWork[Store], request: CaptureRequested, requested_at: datetime
 ) -> None:
-    await uow.emit(
-        CaptureAccepted(
-            image_id=request.image_id,
-            account_id=request.account_id,
-            host_id=request.host_id,
-            name=request.name,
-            description=request.description,
-            strict_preflight=request.strict_preflight,
-            requested_at=requested_at,
-        ),
-        aggregate_type=IMAGE,
-        aggregate_id=str(request.image_id),
-        tenant=str(request.account_id),
-    )
+    # CaptureAccepted repeats the request (its fields), with when it was made.
+    await _answer(uow, request, CaptureAccepted(**request.model_dump(), requested_at=requested_at))
 
 
 async def _refuse(
@@ -100,19 +85,22 @@ async def _refuse(
         return
     quota = refusal.facts.get("quota", {})
     assert isinstance(quota, dict)
+    refused = CaptureRefused(
+        **request.model_dump(include={"image_id", "account_id", "host_id", "name"}),
+        code=refusal.code,
+        reason=reason,
+        reason_en=refusal.message.en,
+        quota_limit=quota.get("limit"),
+        quota_used=quota.get("used"),
+        refused_at=at,
+    )
+    await _answer(uow, request, refused)
+
+
+async def _answer(uow: UnitOfWork[Store], request: CaptureRequested, answer: Event) -> None:
+    """The catalog's answer to a request, the image's next version, in its account's name."""
     await uow.emit(
-        CaptureRefused(
-            image_id=request.image_id,
-            account_id=request.account_id,
-            host_id=request.host_id,
-            name=request.name,
-            code=refusal.code,
-            reason=reason,
-            reason_en=refusal.message.en,
-            quota_limit=quota.get("limit"),
-            quota_used=quota.get("used"),
-            refused_at=at,
-        ),
+        answer,
         aggregate_type=IMAGE,
         aggregate_id=str(request.image_id),
         tenant=str(request.account_id),

@@ -80,18 +80,24 @@ def _record_of(
     offered_at: datetime | None,
 ) -> MembershipRecord:
     return MembershipRecord(
-        membership_id=fact.membership_id,
-        image_id=fact.image_id,
-        owner_account_id=fact.owner_account_id,
-        member_account_id=fact.member_account_id,
-        member_account_name=fact.member_account_name,
-        member_project_id=fact.member_project_id,
-        member_project_name=fact.member_project_name,
+        **fact.model_dump(include=_KEPT),
         status=status,
         revoked_cause=cause,
         offered_at=offered_at,
         changed_at=event.time,
     )
+
+
+# What the catalog keeps of a fact, under the same names.
+_KEPT = {
+    "membership_id",
+    "image_id",
+    "owner_account_id",
+    "member_account_id",
+    "member_account_name",
+    "member_project_id",
+    "member_project_name",
+}
 
 
 def register_sharing(handlers: Handlers[Store]) -> None:

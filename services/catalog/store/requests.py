@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from services.catalog.domain import Admission, CaptureRequest, ImageRecord
 from services.catalog.store.base import HELD, StoreBase, image_of
@@ -20,11 +21,7 @@ class RequestsSql(StoreBase):
             ON CONFLICT (image_id) DO NOTHING
             RETURNING *
             """,
-            request.image_id,
-            request.account_id,
-            request.name,
-            request.description,
-            request.host_id,
+            *_columns(request),
             at,
         )
         return image_of(row) if row else None
@@ -43,11 +40,7 @@ class RequestsSql(StoreBase):
             ON CONFLICT (image_id) DO NOTHING
             RETURNING true
             """,
-            request.image_id,
-            request.account_id,
-            request.name,
-            request.description,
-            request.host_id,
+            *_columns(request),
             code,
             reason,
             at,
@@ -85,11 +78,7 @@ class RequestsSql(StoreBase):
                    (SELECT created_at FROM admitted) AS admitted_at,
                    (SELECT used FROM held) AS used
             """,
-            request.image_id,
-            request.account_id,
-            request.name,
-            request.description,
-            request.host_id,
+            *_columns(request),
             at,
             limit,
         )
@@ -101,3 +90,14 @@ class RequestsSql(StoreBase):
             row["admitted_at"],
             int(row["used"]),
         )
+
+
+def _columns(request: CaptureRequest) -> tuple[UUID, UUID, str, str, UUID]:
+    """$1 to $5 of the statements that write a request's image."""
+    return (
+        request.image_id,
+        request.account_id,
+        request.name,
+        request.description,
+        request.host_id,
+    )
