@@ -63,7 +63,7 @@ def bytes_to_console_gb(size_bytes: int) -> str:
 # 可以创建 10 个私有镜像"); an admin sets another per account (C6).
 DEFAULT_PRIVATE_IMAGE_QUOTA = 10
 # Images whose quota slot is taken: failed and deleted ones hold nothing (C6). The store's
-# counts are written from it (``store.sql.HELD``), as is the index images_held (0003).
+# counts are written from it (``store.base.HELD``), as is the index images_held (0003).
 HOLDS_QUOTA = frozenset({ImageStatus.CREATING, ImageStatus.NORMAL})
 BATCH_DELETE_MAX = 100
 
