@@ -17,8 +17,9 @@ STATUS_OF_CODE: Mapping[str, int] = {
     "member_not_found": 404,
     "offer_not_found": 404,
     "host_not_found": 404,
-    # Visible but not the caller's to change (a public image).
+    # Visible but not the caller's to change (a public image), or not the caller's to read.
     "image_not_owned": 403,
+    "forbidden": 403,
     # The image's state or the account's limits forbid it now.
     "invalid_image_status": 409,
     "image_not_normal": 409,

@@ -24,8 +24,8 @@ from services.catalog.domain import (
     check_publishable,
     quota_of,
 )
-from services.catalog.messages import quota_left
-from services.catalog.store import decode_cursor, encode_cursor
+from services.catalog.domain.messages import quota_left
+from services.common.cursors import InvalidCursor, decode_time_cursor, encode_cursor
 
 
 def test_labels_are_the_consoles() -> None:
@@ -41,9 +41,9 @@ def test_sizes_show_as_gigabytes_with_three_decimals() -> None:
 
 def test_a_cursor_round_trips_and_a_forged_one_is_refused() -> None:
     at, image_id = datetime(2026, 11, 28, 4, 0, tzinfo=UTC), uuid4()
-    assert decode_cursor(encode_cursor(at, image_id)) == (at, image_id)
-    with pytest.raises(ValueError, match="invalid cursor"):
-        decode_cursor("not-a-cursor")
+    assert decode_time_cursor(encode_cursor(at, image_id)) == (at, image_id)
+    with pytest.raises(InvalidCursor):
+        decode_time_cursor("not-a-cursor")
 
 
 # --- what a tenant or admin may do (C4-C7) ----------------------------------------------

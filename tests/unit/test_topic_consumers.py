@@ -3,9 +3,11 @@ must be exactly the services whose handlers subscribe to the topic."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from schemas import generate
+from schemas.events import Event
 from services.capture.adapters.image_store import DirectoryImageStore
 from services.capture.handlers import build_handlers
 from services.catalog.handlers import HANDLERS as CATALOG
@@ -13,7 +15,13 @@ from services.notifier.handlers import HANDLERS as NOTIFIER
 from services.sharing.handlers import HANDLERS as SHARING
 
 CAPTURE = build_handlers(DirectoryImageStore(Path("/nonexistent")))
-SUBSCRIPTIONS = {"capture": CAPTURE, "catalog": CATALOG, "sharing": SHARING, "notifier": NOTIFIER}
+# What each service consumes: its handlers, iterated, are the event types they handle.
+SUBSCRIPTIONS: dict[str, Iterable[type[Event]]] = {
+    "capture": CAPTURE,
+    "catalog": CATALOG,
+    "sharing": SHARING,
+    "notifier": NOTIFIER,
+}
 
 
 def test_documented_consumers_are_the_services_that_subscribe() -> None:

@@ -8,14 +8,14 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from schemas.envelope import utc_now
 from schemas.events import DiskFormat, OperatingSystem
-from services.catalog import commands, store
 from services.catalog.api.views import AccountQuotaView, ImageView, QuotaView
-from services.catalog.domain import PublishStatus
+from services.catalog.domain import NewPublicImage, PublishStatus
+from services.catalog.handlers import commands, queries
+from services.catalog.ports import Store
 from services.common.auth import CurrentAdmin
 from services.common.http import PROBLEMS, RequestLanguage
-from services.common.uow import UnitOfWorkFactory
+from services.common.requests import RequestRunner
 
 _TEXT_BOUND = 8192
 
@@ -36,16 +36,14 @@ class PublicImageBody(BaseModel):
     checksum_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
-def admin_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
+def admin_router(runner: RequestRunner[Store]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["admin"], responses=PROBLEMS)
 
     @router.get("/accounts/{account_id}/quota", response_model=AccountQuotaView)
     async def read_quota(
         _: CurrentAdmin, language: RequestLanguage, account_id: UUID
     ) -> AccountQuotaView:
-        async with uow_factory.pool.acquire() as conn:
-            account = await store.get_account(conn, account_id)
-            quota = await commands.read_quota(conn, account)
+        quota = await runner.read(lambda store: queries.account_quota(store, account_id))
         return AccountQuotaView(account_id=account_id, private_images=QuotaView.of(quota, language))
 
     @router.put("/accounts/{account_id}/quota", response_model=AccountQuotaView)
@@ -54,13 +52,12 @@ def admin_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
     ) -> AccountQuotaView:
         """C6: raise (the seed's "submit a ticket") or lower an account's private image
         quota. Images it holds stay; a lower quota only refuses new ones."""
-        async with uow_factory.unit_of_work(correlation_id=uuid4()) as uow:
-            quota = await commands.set_quota(uow, account_id, body.private_images, utc_now())
+        limit = body.private_images
+        quota = await runner.run(lambda uow: commands.set_quota(uow, account_id, limit))
         return AccountQuotaView(account_id=account_id, private_images=QuotaView.of(quota, language))
 
     async def set_publish_status(image_id: UUID, status: PublishStatus) -> ImageView:
-        async with uow_factory.unit_of_work(correlation_id=uuid4()) as uow:
-            image = await commands.set_publish_status(uow, image_id, status, utc_now())
+        image = await runner.run(lambda uow: commands.set_publish_status(uow, image_id, status))
         return ImageView.of(image)
 
     @router.post("/images/{image_id}/publish", response_model=ImageView)
@@ -77,7 +74,7 @@ def admin_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
         _: CurrentAdmin, response: Response, body: PublicImageBody
     ) -> ImageView:
         """C1: a public image every tenant sees; announced as PublicImageAdded."""
-        new = store.NewPublicImage(
+        new = NewPublicImage(
             image_id=body.image_id or uuid4(),
             name=body.name,
             description=body.description,
@@ -88,16 +85,14 @@ def admin_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
             size_bytes=body.size_bytes,
             checksum_sha256=body.checksum_sha256,
         )
-        async with uow_factory.unit_of_work(correlation_id=uuid4()) as uow:
-            image = await commands.add_public_image(uow, new, utc_now())
+        image = await runner.run(lambda uow: commands.add_public_image(uow, new))
         response.headers["Location"] = f"/v1/images/{image.image_id}"
         return ImageView.of(image)
 
     @router.delete("/public-images/{image_id}", status_code=204)
     async def retire_public_image(_: CurrentAdmin, image_id: UUID) -> Response:
         """C1: the image leaves the public tab; announced as PublicImageRetired."""
-        async with uow_factory.unit_of_work(correlation_id=uuid4()) as uow:
-            await commands.retire_public_image(uow, image_id, utc_now())
+        await runner.run(lambda uow: commands.retire_public_image(uow, image_id))
         return Response(status_code=204)
 
     return router

@@ -7,24 +7,28 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from services.catalog import messages, store
 from services.catalog.api.views import UsageView
+from services.catalog.handlers import queries
+from services.catalog.ports import Store
 from services.common.auth import CurrentTenant
-from services.common.http import PROBLEMS, ProblemError
-from services.common.uow import UnitOfWorkFactory
+from services.common.http import PROBLEMS
+from services.common.requests import RequestRunner
 
 
-def usage_router(uow_factory: UnitOfWorkFactory) -> APIRouter:
+def usage_router(runner: RequestRunner[Store]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["usage"], responses=PROBLEMS)
 
     @router.get("/usage", response_model=UsageView)
     async def read_usage(tenant: CurrentTenant, account_id: UUID | None = None) -> UsageView:
         """My account's usage; an admin names any account with `account_id`."""
-        account_id = account_id or tenant.account_id
-        if account_id != tenant.account_id and not tenant.is_admin:
-            raise ProblemError(403, "forbidden", messages.OTHER_ACCOUNTS_USAGE)
-        async with uow_factory.pool.acquire() as conn:
-            account = await store.get_account(conn, account_id)
+        account = await runner.read(
+            lambda store: queries.usage(
+                store,
+                tenant.account_id,
+                account_id or tenant.account_id,
+                is_admin=tenant.is_admin,
+            )
+        )
         return UsageView.of(account)
 
     return router

@@ -9,19 +9,60 @@ from uuid import UUID
 from fastapi import Response
 from pydantic import BaseModel
 
-from services.catalog import messages, store
 from services.catalog.domain import (
     IMAGE_TYPE_LABEL,
+    MEMBER_LABELS,
     PUBLISH_LABELS,
     STATUS_LABELS,
+    AccountRecord,
+    ImageRecord,
     ImageStatus,
+    MembershipRecord,
     PublishStatus,
     Quota,
     Visibility,
     bytes_to_console_gb,
+    messages,
 )
-from services.catalog.sharing_api import ShareTenantsView
+from services.catalog.handlers.queries import Detail, Page, ShareTenants
 from services.common.i18n import Language
+
+
+class ShareTenantView(BaseModel):
+    account_id: UUID
+    account_name: str
+    project_id: UUID | None
+    project_name: str | None
+    status: str
+    status_label: str
+    offered_at: datetime | None
+
+    @classmethod
+    def of(cls, member: MembershipRecord) -> ShareTenantView:
+        return cls(
+            account_id=member.member_account_id,
+            account_name=member.member_account_name,
+            project_id=member.member_project_id,
+            project_name=member.member_project_name,
+            status=member.status,
+            status_label=MEMBER_LABELS[member.status],
+            offered_at=member.offered_at,
+        )
+
+
+class ShareTenantsView(BaseModel):
+    """共享租户: how many accounts the image is shared with; the list only for its owner."""
+
+    count: int
+    members: list[ShareTenantView] | None
+
+    @classmethod
+    def of(cls, tenants: ShareTenants) -> ShareTenantsView:
+        members = tenants.members
+        return cls(
+            count=tenants.count,
+            members=None if members is None else [ShareTenantView.of(m) for m in members],
+        )
 
 
 class ImageSourceView(BaseModel):
@@ -91,7 +132,7 @@ class ImageView(BaseModel):
     share_tenants: ShareTenantsView | None = None  # in the detail only (C3)
 
     @classmethod
-    def of(cls, image: store.ImageRecord) -> ImageView:
+    def of(cls, image: ImageRecord) -> ImageView:
         """The view of a stored image. Built without validation (``model_construct``): the
         record's fields are typed already, and lists build twenty of these per request."""
         os_label = None
@@ -139,6 +180,21 @@ class ImageView(BaseModel):
             keeps_source_password=image.keeps_source_password,
         )
 
+    @classmethod
+    def of_detail(cls, detail: Detail, language: Language) -> ImageView:
+        """C3's detail: share tenants, FAQ 4.7's notice, the preflight where it is shown."""
+        image = detail.image
+        notice = messages.KEEPS_SOURCE_PASSWORD if image.keeps_source_password else None
+        tenants = detail.share_tenants
+        update = {
+            "share_tenants": ShareTenantsView.of(tenants) if tenants else None,
+            "password_notice": notice.render(language) if notice else None,
+            "preflight": PreflightView.of(image.preflight)
+            if detail.shows_preflight and image.preflight
+            else None,
+        }
+        return cls.of(image).model_copy(update=update)
+
 
 class QuotaView(BaseModel):
     """C6: how many private images the account may hold, holds, and may still create."""
@@ -162,6 +218,12 @@ class ImagePage(BaseModel):
     items: list[ImageView]
     next_cursor: str | None
     quota: QuotaView | None = None  # on the private tab
+
+    @classmethod
+    def of(cls, page: Page, language: Language) -> ImagePage:
+        quota = QuotaView.of(page.quota, language) if page.quota else None
+        items = [ImageView.of(i) for i in page.images]
+        return cls(items=items, next_cursor=page.next_cursor, quota=quota)
 
 
 def json_response(view: BaseModel, status_code: int = 200) -> Response:
@@ -203,7 +265,7 @@ class UsageView(BaseModel):
     updated_at: datetime | None
 
     @classmethod
-    def of(cls, account: store.AccountRecord) -> UsageView:
+    def of(cls, account: AccountRecord) -> UsageView:
         return cls(
             account_id=account.account_id,
             stored_bytes=account.stored_bytes,

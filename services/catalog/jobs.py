@@ -1,5 +1,6 @@
-"""C1: every public image is announced once as PublicImageAdded, including the ones a
-migration seeded at install (nothing announced those when they were written).
+"""The catalog's background job, the public image announcer (C1): every public image is
+announced once as PublicImageAdded, including the ones a migration seeded at install
+(nothing announced those when they were written).
 
 An admin's add announces its image in its own transaction; this job finds the others.
 Each image is claimed with ``FOR UPDATE SKIP LOCKED`` and marked in the transaction that
@@ -12,8 +13,8 @@ import asyncio
 
 import structlog
 
-from schemas.envelope import utc_now
-from services.catalog import commands, store
+from services.catalog.handlers import commands
+from services.catalog.ports import Store
 from services.common.retry import retry_forever
 from services.common.uow import UnitOfWorkFactory
 
@@ -25,7 +26,7 @@ INTERVAL_SECONDS = 300.0
 
 
 async def announce_public_images(
-    uow_factory: UnitOfWorkFactory, *, interval: float = INTERVAL_SECONDS
+    uow_factory: UnitOfWorkFactory[Store], *, interval: float = INTERVAL_SECONDS
 ) -> None:
     """Announce what is not announced yet, then look again every ``interval``, forever."""
     while True:
@@ -37,15 +38,15 @@ async def announce_public_images(
         await asyncio.sleep(interval)
 
 
-async def announce_pending(uow_factory: UnitOfWorkFactory) -> int:
+async def announce_pending(uow_factory: UnitOfWorkFactory[Store]) -> int:
     total = 0
     while True:
         async with uow_factory.unit_of_work() as uow:
-            images = await store.claim_unannounced_public_images(uow.conn, BATCH)
-            at = utc_now()
+            images = await uow.store.claim_unannounced_public_images(BATCH)
+            at = uow.now()
             for image in images:
                 await commands.announce_public_image(uow, image, at)
-                await store.mark_announced(uow.conn, image.image_id, at)
+                await uow.store.mark_announced(image.image_id, at)
         total += len(images)
         if len(images) < BATCH:
             return total

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from services.catalog.domain import STATUS_LABELS, ImageStatus, Visibility
+from services.catalog.domain.records import ImageRecord
+from services.catalog.domain.rules import STATUS_LABELS, ImageStatus, Visibility
 from services.common.i18n import Text
 
 WINDOWS_MEMORY_MB = 2048
@@ -28,6 +29,17 @@ class LaunchImage:
     status: ImageStatus
     os_family: str | None
     system_disk_gb: int | None
+
+
+def image_of(image: ImageRecord) -> LaunchImage:
+    return LaunchImage(
+        image_id=image.image_id,
+        visibility=image.visibility,
+        owner_account_id=image.owner_account_id,
+        status=ImageStatus(image.status),
+        os_family=(image.os or {}).get("family"),
+        system_disk_gb=image.system_disk_gb,
+    )
 
 
 @dataclass(frozen=True)

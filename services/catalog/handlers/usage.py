@@ -12,17 +12,19 @@ from datetime import datetime
 from uuid import UUID
 
 from schemas.events import STORAGE_USAGE, StorageUsageChanged
-from services.catalog import store
-from services.common.uow import UnitOfWork
+from services.catalog.ports import Store
+from services.common.ports import UnitOfWork
 
 
-async def restate_stored(uow: UnitOfWork, account_id: UUID, image_id: UUID, at: datetime) -> None:
+async def restate_stored(
+    uow: UnitOfWork[Store], account_id: UUID, image_id: UUID, at: datetime
+) -> None:
     """After ``image_id`` was stored or deleted: record and announce the new totals."""
-    account = await store.lock_account(uow.conn, account_id)
-    stored_bytes, stored_images = await store.stored(uow.conn, account_id)
+    account = await uow.store.lock_account(account_id)
+    stored_bytes, stored_images = await uow.store.stored(account_id)
     if (stored_bytes, stored_images) == (account.stored_bytes, account.stored_images):
         return  # nothing billing needs to hear
-    await store.record_stored(uow.conn, account_id, stored_bytes, stored_images, at)
+    await uow.store.record_stored(account_id, stored_bytes, stored_images, at)
     await uow.emit(
         StorageUsageChanged(
             account_id=account_id,

@@ -1,5 +1,5 @@
 """Catalog rules without I/O: image states, console labels, what a tenant and an admin may
-do with an image (modify, delete, publish) and the private image quota."""
+do with an image (modify, delete, publish), who sees what of it, and the private image quota."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from enum import StrEnum
 from uuid import UUID
 
 from schemas.events import DESCRIPTION_MAX, NAME_MAX
-from services.catalog import messages
-from services.common.i18n import Text
+from services.catalog.domain import messages
+from services.common.refusals import Refusal
 
 
 class ImageStatus(StrEnum):
@@ -62,7 +62,8 @@ def bytes_to_console_gb(size_bytes: int) -> str:
 # The region's default private image quota (seed FAQ 4.3: "在当前阶段，您在一个区域内默认最多
 # 可以创建 10 个私有镜像"); an admin sets another per account (C6).
 DEFAULT_PRIVATE_IMAGE_QUOTA = 10
-# Images whose quota slot is taken: failed and deleted ones hold nothing (C6).
+# Images whose quota slot is taken: failed and deleted ones hold nothing (C6). The store's
+# counts are written from it (``store.base.HELD``), as is the index images_held (0003).
 HOLDS_QUOTA = frozenset({ImageStatus.CREATING, ImageStatus.NORMAL})
 BATCH_DELETE_MAX = 100
 
@@ -74,17 +75,6 @@ _NAME = re.compile(rf"[{_NAME_CHARS}]([{_NAME_CHARS} ]*[{_NAME_CHARS}])?")
 # Descriptions: anything printable up to DESCRIPTION_MAX, line breaks allowed; no "<" or
 # ">" (the console renders it) and no other control characters.
 _DESCRIPTION_FORBIDDEN = re.compile(r"[<>\x00-\x09\x0b-\x1f\x7f]")
-
-
-class Refusal(Exception):
-    """A request the catalog's rules refuse: a stable ``code`` for programs, a message for
-    people, and the facts behind it (e.g. the quota)."""
-
-    def __init__(self, code: str, message: Text, **facts: object) -> None:
-        super().__init__(message.en)
-        self.code = code
-        self.message = message
-        self.facts = facts
 
 
 @dataclass(frozen=True)
@@ -160,3 +150,26 @@ def check_publishable(visibility: Visibility, status: ImageStatus) -> None:
 
 def not_found(image_id: UUID) -> Refusal:
     return Refusal("image_not_found", messages.image_not_found(image_id))
+
+
+# --- who sees what (C3, C9, K4) ------------------------------------------------------------
+
+
+def may_see_preflight(owner_account_id: UUID | None, account_id: UUID) -> bool:
+    """K4: what is in the owner's guest is the owner's business, not a share tenant's."""
+    return owner_account_id == account_id
+
+
+def shows_share_members(owner_account_id: UUID | None, account_id: UUID) -> bool:
+    """C3: everyone who sees a private image sees how many share it; only its owner, who."""
+    return owner_account_id == account_id
+
+
+def check_may_read_usage(caller: UUID, account_id: UUID, *, is_admin: bool) -> None:
+    """C9: an account's usage is its own; an admin reads any account's."""
+    if account_id != caller and not is_admin:
+        raise Refusal("forbidden", messages.OTHER_ACCOUNTS_USAGE)
+
+
+# The console's words for a share tenant's answer (C3).
+MEMBER_LABELS = {"pending": "待接受", "accepted": "已接受", "rejected": "已拒绝"}
