@@ -6,15 +6,14 @@ account (a producer acting for someone else, or a bug) is refused, never applied
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from schemas.envelope import Envelope
+from schemas.envelope import EnvelopeHeader
 from schemas.events import MembershipFact, membership_id
 from services.common.failures import Rejected
 
 
-def require_tenant(event: Envelope[Any], account_id: UUID) -> None:
+def require_tenant(event: EnvelopeHeader, account_id: UUID) -> None:
     """Raise Rejected unless ``event`` is stated in the name of ``account_id``."""
     if event.tenant != str(account_id):
         raise Rejected(
@@ -22,7 +21,7 @@ def require_tenant(event: Envelope[Any], account_id: UUID) -> None:
         )
 
 
-def require_membership_fact(event: Envelope[Any], fact: MembershipFact, *, by_owner: bool) -> None:
+def require_membership_fact(event: EnvelopeHeader, fact: MembershipFact, *, by_owner: bool) -> None:
     """Raise Rejected unless a fact about a membership is stated by the account that made
     the change (the owner offers and revokes, the member answers), is keyed by the
     membership it names, and does not make an owner a member of its own image."""

@@ -3,7 +3,9 @@ must be exactly the services whose handlers subscribe to the topic."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from schemas import generate
 from services.capture.handlers import build_handlers
@@ -13,7 +15,12 @@ from services.notifier.handlers import HANDLERS as NOTIFIER
 from services.sharing.handlers import HANDLERS as SHARING
 
 CAPTURE = build_handlers(DirectoryImageStore(Path("/nonexistent")))
-SUBSCRIPTIONS = {"capture": CAPTURE, "catalog": CATALOG, "sharing": SHARING, "notifier": NOTIFIER}
+SUBSCRIPTIONS: dict[str, Iterable[type[Any]]] = {
+    "capture": CAPTURE,
+    "catalog": CATALOG,
+    "sharing": SHARING,
+    "notifier": NOTIFIER,
+}
 
 
 def test_documented_consumers_are_the_services_that_subscribe() -> None:
