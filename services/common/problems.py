@@ -16,6 +16,7 @@ STATUS_OF_CODE: Mapping[str, int] = {
     "image_not_found": 404,
     "member_not_found": 404,
     "offer_not_found": 404,
+    "not_found": 404,  # e.g. a notice (notifier)
     "host_not_found": 404,
     # Visible but not the caller's to change (a public image), or not the caller's to read.
     "image_not_owned": 403,

@@ -7,16 +7,19 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import asyncpg
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
+from fastapi import APIRouter, FastAPI, Query, Response
 from pydantic import BaseModel
 
-from schemas.envelope import utc_now
-from schemas.events import PROMPT_IMAGES_MAX, PromptAction, SharePromptUpdated
+from schemas.events import PromptAction, SharePromptUpdated
 from services.common.auth import CurrentTenant
 from services.common.http import RequestLanguage
 from services.common.i18n import Language
-from services.notifier import prompts, store
+from services.common.requests import RequestRunner
+from services.common.uow import UnitOfWorkFactory
+from services.notifier import handlers
+from services.notifier.domain import prompts
+from services.notifier.domain.wording import InboxNotice
+from services.notifier.ports import Store
 
 
 class PromptImageView(BaseModel):
@@ -70,8 +73,22 @@ class NoticeView(BaseModel):
     read: bool
     prompt: dict[str, Any] | None = None  # the prompt's images and actions
 
+    @classmethod
+    def of(cls, notice: InboxNotice, language: Language) -> NoticeView:
+        return cls(
+            id=notice.notice_id,
+            image_id=notice.image_id,
+            kind=notice.text.kind,
+            text=notice.text.zh if language == "zh-CN" else notice.text.en,
+            created_at=notice.created_at,
+            updated_at=notice.updated_at,
+            read=notice.read,
+            prompt=notice.body,
+        )
 
-def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
+
+def install_routes(app: FastAPI, uow_factory: UnitOfWorkFactory[Store]) -> None:
+    runner = RequestRunner(uow_factory)
     router = APIRouter(prefix="/v1")
 
     @router.get("/notices", response_model=list[NoticeView])
@@ -82,28 +99,14 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> list[NoticeView]:
         """The account's notices, unread first, newest first."""
-        chosen = lang or language
-        async with pool.acquire() as conn:
-            rows = await store.list_notices(conn, tenant.account_id, limit)
-        return [
-            NoticeView(
-                id=r["notice_id"],
-                image_id=r["image_id"],
-                kind=r["kind"],
-                text=r["text_zh"] if chosen == "zh-CN" else r["text_en"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                read=r["read_at"] is not None,
-                prompt=r["body"],
-            )
-            for r in rows
-        ]
+        notices = await runner.read(
+            lambda store: handlers.list_notices(store, tenant.account_id, limit)
+        )
+        return [NoticeView.of(notice, lang or language) for notice in notices]
 
     @router.post("/notices/{notice_id}/read", status_code=204)
     async def mark_read(tenant: CurrentTenant, notice_id: UUID) -> Response:
-        async with pool.acquire() as conn:
-            if not await store.mark_read(conn, tenant.account_id, notice_id):
-                raise HTTPException(404, f"Notice {notice_id} does not exist.")
+        await runner.run(lambda uow: handlers.mark_read(uow, tenant.account_id, notice_id))
         return Response(status_code=204)
 
     @router.get("/prompts", response_model=Prompts)
@@ -114,15 +117,11 @@ def install_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
     ) -> Prompts:
         """是否接受镜像: every image offered to me and still pending, with accept-all /
         reject-all / details; no prompt when nothing is pending."""
-        chosen = lang or language
-        async with pool.acquire() as conn:
-            pending = (await store.pending(conn, [tenant.account_id], PROMPT_IMAGES_MAX))[
-                tenant.account_id
-            ]
-        if not pending.count:
-            return Prompts(prompts=[])
-        version = prompts.version(tenant.account_id, pending, utc_now())
-        return Prompts(prompts=[_view(version, chosen)])
+        at = uow_factory.clock()
+        version = await runner.read(
+            lambda store: handlers.current_prompt(store, tenant.account_id, at)
+        )
+        return Prompts(prompts=[] if version is None else [_view(version, lang or language)])
 
     app.include_router(router)
 

@@ -1,25 +1,23 @@
-"""The notifier service's composition."""
+"""The notifier service's composition root."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from services.common.handlers import Handlers
 from services.common.runtime import ServiceDefinition
 from services.common.settings import ServiceSettings
-from services.common.uow import connection_store
 from services.notifier.api import install_routes
 from services.notifier.handlers import HANDLERS
-from services.notifier.publisher import publish_prompts
+from services.notifier.jobs import publish_prompts
+from services.notifier.ports import Store
+from services.notifier.store import NotifierStore
 
 NAME = "notifier"
 
 
-def build(_: ServiceSettings) -> ServiceDefinition[Any]:
+def build(_: ServiceSettings) -> ServiceDefinition[Store]:
     return ServiceDefinition(
         name=NAME,
-        store=connection_store,
-        handlers=Handlers.from_mapping(HANDLERS),
-        install_routes=lambda app, uow_factory: install_routes(app, uow_factory.pool),
+        store=NotifierStore,
+        handlers=HANDLERS,
+        install_routes=install_routes,
         background=[publish_prompts],
     )

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from schemas.events import PromptImage
-from services.notifier.prompts import Pending, prompt_id, text, version
+from services.notifier.domain.prompts import Offer, Pending, prompt_id, text, version
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
-def offer(name: str, owner: str) -> PromptImage:
-    return PromptImage(
+def offer(name: str, owner: str) -> Offer:
+    return Offer(
         membership_id=uuid4(), image_id=uuid4(), name=name, owner_account_id=uuid4(),
         owner_account_name=owner, offered_at=NOW,
     )  # fmt: skip
