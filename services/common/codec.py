@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EnvelopeHeader
 from schemas.events import BY_TYPE, Event
 
 REQUIRED_ATTRIBUTES = (
@@ -39,7 +38,7 @@ def build_envelope(
     causation_id: UUID | None = None,
 ) -> Envelope[Event]:
     # Parametrise with the concrete body type so serialisation keeps every field.
-    envelope_type: type[Envelope[Any]] = Envelope[type(data)]  # type: ignore[misc,assignment]
+    envelope_type: type[Envelope[Event]] = Envelope[type(data)]  # type: ignore[misc,assignment]
     return envelope_type(
         id=uuid4(),
         source=source,
@@ -53,7 +52,8 @@ def build_envelope(
     )
 
 
-def encode(envelope: Envelope[Any]) -> bytes:
+def encode(envelope: EnvelopeHeader) -> bytes:
+    """The record bytes of ``envelope`` (any event type: the header and its data)."""
     return envelope.model_dump_json(exclude_none=True).encode()
 
 

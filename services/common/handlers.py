@@ -9,7 +9,7 @@ on_capture_failed)`` fails ``mypy --strict`` (see ``tests/unit/test_handler_typi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Generic, TypeAlias, TypeVar, cast
+from typing import Generic, TypeAlias, TypeVar, cast
 
 from schemas.envelope import Envelope
 from schemas.events import Event
@@ -32,14 +32,6 @@ class Handlers(Generic[S]):
             raise ValueError(f"{event_type.__name__} already has a handler")
         # Safe: handler_for() hands it only envelopes whose data is an ``event_type``.
         self._by_type[event_type] = cast("Handler[S, Event]", handler)
-
-    @classmethod
-    def from_mapping(cls, handlers: Any) -> Handlers[Any]:
-        """TRANSITION ONLY (removed once every service registers its handlers)."""
-        registry: Handlers[Any] = cls()
-        for event_type, handler in handlers.items():
-            registry.register(event_type, handler)
-        return registry
 
     def handler_for(self, event_type: type[Event]) -> Handler[S, Event] | None:
         return self._by_type.get(event_type)

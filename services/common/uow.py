@@ -230,10 +230,6 @@ class PgUnitOfWork(Generic[S]):
         return envelopes
 
 
-def connection_store(conn: Connection) -> Connection:
-    return conn
-
-
 @dataclass(frozen=True)
 class UnitOfWorkFactory(Generic[S]):
     """Opens a service's units of work: its pool, its event source, its topic prefix, and
@@ -241,9 +237,8 @@ class UnitOfWorkFactory(Generic[S]):
 
     pool: asyncpg.Pool
     source: str
+    store: StoreFactory[S]
     topic_prefix: str = ""
-    # The default is the bare connection: only the shared mechanics (dead letters) use it.
-    store: StoreFactory[S] = connection_store  # type: ignore[assignment]
     clock: Clock = utc_now
 
     @asynccontextmanager
@@ -271,7 +266,3 @@ class UnitOfWorkFactory(Generic[S]):
         nothing (an API's lists and details)."""
         async with self.pool.acquire() as conn:
             yield self.store(conn)
-
-
-# The name the services used before the ports; kept until they all take the port.
-UnitOfWork = PgUnitOfWork

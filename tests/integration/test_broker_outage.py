@@ -12,6 +12,7 @@ from deploy.stack import kafka
 from deploy.stack.config import default_jar_dir
 from deploy.stack.topics import ensure_topics
 from schemas.events import CaptureProgressed
+from services.catalog.store import CatalogStore
 from services.common.db import create_pool
 from services.common.uow import UnitOfWorkFactory
 from tests.harness import Bus, body, eventually
@@ -43,7 +44,7 @@ async def test_a_service_rides_out_a_broker_restart(
         pool = await create_pool(own.dsns["catalog"], "catalog")
         try:
             uow_factory = UnitOfWorkFactory(
-                pool, source="/ims/catalog", topic_prefix=own.topic_prefix
+                pool, source="/ims/catalog", store=CatalogStore, topic_prefix=own.topic_prefix
             )
             async with uow_factory.unit_of_work() as uow:
                 queued = await uow.emit(

@@ -43,6 +43,11 @@ NOTIFIER_MIGRATIONS = Path(__file__).resolve().parents[2] / "services/notifier/m
 _offsets = itertools.count(1)
 
 
+def bare(conn: Connection) -> Connection:
+    """These tests' handlers write SQL of their own: their store is the connection."""
+    return conn
+
+
 @pytest.fixture
 async def uow_factory(stack: TestStack) -> AsyncIterator[Factory]:
     """A database of its own for each test: no test sees what another left behind."""
@@ -52,7 +57,7 @@ async def uow_factory(stack: TestStack) -> AsyncIterator[Factory]:
         await asyncio.to_thread(upgrade, dsns["notifier"], "notifier", NOTIFIER_MIGRATIONS)
         pool = await create_pool(dsns["notifier"], "notifier")
         try:
-            yield UnitOfWorkFactory(pool, source="/test", topic_prefix="proc.")
+            yield UnitOfWorkFactory(pool, source="/test", store=bare, topic_prefix="proc.")
         finally:
             await pool.close()
     finally:
