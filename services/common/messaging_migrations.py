@@ -2,16 +2,16 @@
 
 Each service's history runs these steps (its first revision the tables, a later one the
 relay's lease), so the SQL stands once. They are history, not live code: a step is never
-edited once released; a change to the messaging tables is a new step (a new constant and
-function here) that each service's next revision runs.
+edited once released (``tests/unit/test_migrations_stand_alone.py`` pins their SQL); a
+change to the messaging tables is a new step here that each service's next revision runs.
 """
 
 from __future__ import annotations
 
-from services.common.migrate import execute_script
+from services.common.migrate import SqlStep
 
 # Step 1: outbox, inbox and version lines (with the NOTIFY that wakes the relay).
-MESSAGING_TABLES_V1 = """
+_MESSAGING_TABLES_V1 = """
 CREATE TABLE outbox (
     position     bigserial PRIMARY KEY,
     event_id     uuid        NOT NULL UNIQUE,
@@ -53,7 +53,7 @@ CREATE TABLE aggregate_versions (
 );
 """
 
-DROP_MESSAGING_TABLES_V1 = """
+_DROP_MESSAGING_TABLES_V1 = """
 DROP TABLE aggregate_versions;
 DROP TABLE inbox;
 DROP TRIGGER outbox_inserted ON outbox;
@@ -64,7 +64,7 @@ DROP TABLE outbox;
 # Step 2: the outbox relay's lease (one relay of the service sends at a time). A lease row
 # names the relay that may send, until when, and the database session it holds: another
 # instance takes over once the lease runs out, or at once when that session is gone.
-RELAY_LEASE_V1 = """
+_RELAY_LEASE_V1 = """
 CREATE TABLE outbox_relay (
     singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     owner        uuid,
@@ -74,20 +74,8 @@ CREATE TABLE outbox_relay (
 INSERT INTO outbox_relay DEFAULT VALUES;
 """
 
-DROP_RELAY_LEASE_V1 = "DROP TABLE outbox_relay"
+_DROP_RELAY_LEASE_V1 = "DROP TABLE outbox_relay"
 
 
-def create_messaging_tables_v1() -> None:
-    execute_script(MESSAGING_TABLES_V1)
-
-
-def drop_messaging_tables_v1() -> None:
-    execute_script(DROP_MESSAGING_TABLES_V1)
-
-
-def create_relay_lease_v1() -> None:
-    execute_script(RELAY_LEASE_V1)
-
-
-def drop_relay_lease_v1() -> None:
-    execute_script(DROP_RELAY_LEASE_V1)
+MESSAGING_TABLES_V1 = SqlStep(create=_MESSAGING_TABLES_V1, drop=_DROP_MESSAGING_TABLES_V1)
+RELAY_LEASE_V1 = SqlStep(create=_RELAY_LEASE_V1, drop=_DROP_RELAY_LEASE_V1)

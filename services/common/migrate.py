@@ -8,6 +8,8 @@ not an ORM. Each service's ``migrations/env.py`` calls :func:`run_env`; ``upgrad
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command, context, op
@@ -19,11 +21,20 @@ from sqlalchemy.util import await_only
 
 def upgrade(dsn: str, schema: str, script_location: Path, revision: str = "head") -> None:
     """Bring ``schema`` up to ``revision``; safe to run on every deploy."""
+    command.upgrade(_config(dsn, schema, script_location), revision)
+
+
+def downgrade(dsn: str, schema: str, script_location: Path, revision: str = "base") -> None:
+    """Take ``schema`` back down to ``revision`` (an operator's rollback)."""
+    command.downgrade(_config(dsn, schema, script_location), revision)
+
+
+def _config(dsn: str, schema: str, script_location: Path) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.attributes["dsn"] = dsn
     config.attributes["schema"] = schema
-    command.upgrade(config, revision)
+    return config
 
 
 def run_env() -> None:
@@ -74,3 +85,32 @@ def execute_script(sql: str) -> None:
     driver_connection = op.get_bind().connection.driver_connection
     assert driver_connection is not None, "migrations run on a live connection"
     await_only(driver_connection.execute(sql))
+
+
+@dataclass(frozen=True)
+class SqlStep:
+    """A step of a schema's history in plain SQL: what it creates, and what drops it again."""
+
+    create: str
+    drop: str
+
+    def upgrade(self) -> None:
+        execute_script(self.create)
+
+    def downgrade(self) -> None:
+        execute_script(self.drop)
+
+
+def in_order(*steps: SqlStep) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A revision's ``upgrade`` and ``downgrade`` made of steps: created in their order,
+    dropped in reverse."""
+
+    def upgrade() -> None:
+        for step in steps:
+            step.upgrade()
+
+    def downgrade() -> None:
+        for step in reversed(steps):
+            step.downgrade()
+
+    return upgrade, downgrade

@@ -4,9 +4,12 @@ definition, a list of seeded images) can never change what a fresh install runs.
 from __future__ import annotations
 
 import ast
+import hashlib
 from pathlib import Path
 
 import pytest
+
+from services.common import messaging_migrations
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 MIGRATIONS = sorted(SERVICES_DIR.glob("*/migrations/versions/*.py"))
@@ -44,3 +47,18 @@ def test_a_migration_imports_no_live_code(migration: Path) -> None:
         if not any(module == ok or module.startswith(f"{ok}.") for ok in ALLOWED)
     }
     assert not live, f"{migration.name} imports {sorted(live)}: copy what it needs into it"
+
+
+# The released messaging steps, pinned: every service's history runs them, so editing one
+# would change what a fresh install of any service creates. A change is a new step.
+RELEASED_STEPS = {
+    "MESSAGING_TABLES_V1": "246f558d183abeda20e90d6f404c06218d7484749bc7eadb477fbdf2ac451c03",
+    "RELAY_LEASE_V1": "64a550879da32a708f530e55b0a88ad60ab1ea4e1e503829f8727f6422a784df",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RELEASED_STEPS))
+def test_a_released_messaging_step_never_changes(name: str) -> None:
+    step = getattr(messaging_migrations, name)
+    digest = hashlib.sha256(f"{step.create}\0{step.drop}".encode()).hexdigest()
+    assert digest == RELEASED_STEPS[name], f"{name} was edited: add a new step instead"

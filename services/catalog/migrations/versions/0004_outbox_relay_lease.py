@@ -1,18 +1,6 @@
-"""Catalog: messaging step 2, the outbox relay's lease (services.common.messaging_migrations).
+"""Catalog: messaging step 2, the outbox relay's lease (services.common.messaging_migrations)."""
 
-Revision ID: 0004
-Revises: 0003
-"""
+from services.common.messaging_migrations import RELAY_LEASE_V1
 
-from services.common.messaging_migrations import create_relay_lease_v1, drop_relay_lease_v1
-
-revision = "0004"
-down_revision = "0003"
-
-
-def upgrade() -> None:
-    create_relay_lease_v1()
-
-
-def downgrade() -> None:
-    drop_relay_lease_v1()
+revision, down_revision = "0004", "0003"
+upgrade, downgrade = RELAY_LEASE_V1.upgrade, RELAY_LEASE_V1.downgrade

@@ -1,18 +1,6 @@
-"""Sharing: messaging step 2, the outbox relay's lease (services.common.messaging_migrations).
+"""Sharing: messaging step 2, the outbox relay's lease (services.common.messaging_migrations)."""
 
-Revision ID: 0002
-Revises: 0001
-"""
+from services.common.messaging_migrations import RELAY_LEASE_V1
 
-from services.common.messaging_migrations import create_relay_lease_v1, drop_relay_lease_v1
-
-revision = "0002"
-down_revision = "0001"
-
-
-def upgrade() -> None:
-    create_relay_lease_v1()
-
-
-def downgrade() -> None:
-    drop_relay_lease_v1()
+revision, down_revision = "0002", "0001"
+upgrade, downgrade = RELAY_LEASE_V1.upgrade, RELAY_LEASE_V1.downgrade
