@@ -13,34 +13,21 @@ from schemas.events import HostDisk, OperatingSystem
 from services.capture.domain import CaptureRequest, Host, Job, reason_of
 from services.common.db import Connection
 from services.common.refusals import Refusal
+from services.common.values import value_of
 
 
 def _host(row: Record) -> Host:
-    return Host(
-        host_id=row["host_id"],
-        account_id=row["account_id"],
-        name=row["name"],
+    return value_of(
+        Host,
+        row,
         os=OperatingSystem.model_validate(row["os"]),
-        state=row["state"],
-        memory_mb=row["memory_mb"],
         system_disk=HostDisk.model_validate(row["system_disk"]),
-        version=row["version"],
         data_disks=tuple(HostDisk.model_validate(d) for d in row["data_disks"]),
     )
 
 
 def _job(row: Record) -> Job:
-    return Job(
-        image_id=row["image_id"],
-        account_id=row["account_id"],
-        host_id=row["host_id"],
-        name=row["name"],
-        description=row["description"],
-        attempts=row["attempts"],
-        age_seconds=float(row["age_seconds"]),
-        correlation_id=row["correlation_id"],
-        strict_preflight=row["strict_preflight"],
-    )
+    return value_of(Job, row, age_seconds=float(row["age_seconds"]))
 
 
 class CaptureStore:

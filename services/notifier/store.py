@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from services.common.db import Connection
+from services.common.values import value_of
 from services.notifier.domain.prompts import KIND as PROMPT_KIND
 from services.notifier.domain.prompts import Cause, Offer, Pending, PromptChange, PromptNotice
 from services.notifier.domain.wording import CaptureNotice, InboxNotice, NoticeText
@@ -240,11 +241,4 @@ def _inbox_notice(row: asyncpg.Record) -> InboxNotice:
 
 
 def _offer(row: asyncpg.Record) -> Offer:
-    return Offer(
-        membership_id=row["membership_id"],
-        image_id=row["image_id"],
-        name=row["image_name"],
-        owner_account_id=row["owner_account_id"],
-        owner_account_name=row["owner_account_name"],
-        offered_at=row["offered_at"],
-    )
+    return value_of(Offer, row, name=row["image_name"])

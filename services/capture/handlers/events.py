@@ -13,6 +13,7 @@ from services.capture.ports import Store
 from services.common.failures import Rejected
 from services.common.ports import UnitOfWork
 from services.common.tenancy import require_tenant
+from services.common.values import value_of
 
 
 async def on_host_changed(uow: UnitOfWork[Store], event: Envelope[HostChanged]) -> None:
@@ -22,17 +23,7 @@ async def on_host_changed(uow: UnitOfWork[Store], event: Envelope[HostChanged]) 
 
 
 def _host(fact: HostChanged, version: int) -> Host:
-    return Host(
-        host_id=fact.host_id,
-        account_id=fact.account_id,
-        name=fact.name,
-        os=fact.os,
-        state=fact.state,
-        memory_mb=fact.memory_mb,
-        system_disk=fact.system_disk,
-        version=version,
-        data_disks=tuple(fact.data_disks),
-    )
+    return value_of(Host, fact, version=version, data_disks=tuple(fact.data_disks))
 
 
 async def on_capture_accepted(uow: UnitOfWork[Store], event: Envelope[CaptureAccepted]) -> None:

@@ -3,10 +3,14 @@ function per event, each inside a unit of work."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from schemas.envelope import Envelope
+from pydantic import BaseModel
+
+from schemas.envelope import Envelope, EnvelopeHeader
 from schemas.events import (
     IMAGE,
     CaptureAccepted,
@@ -26,6 +30,7 @@ from services.common.handlers import Handlers
 from services.common.ports import UnitOfWork
 from services.common.refusals import Refusal
 from services.common.tenancy import require_tenant
+from services.common.values import value_of
 
 
 async def on_capture_requested(uow: UnitOfWork[Store], event: Envelope[CaptureRequested]) -> None:
@@ -111,67 +116,66 @@ async def _answer(uow: UnitOfWork[Store], request: CaptureRequested, answer: Eve
 # in that account's name, and only if it is newer than what the catalog applied last.
 
 
+ImageFact = CaptureProgressed | ImageReady | CaptureFailed
+
+
+async def _apply(
+    uow: UnitOfWork[Store],
+    event: EnvelopeHeader,
+    fact: ImageFact,
+    change: Callable[[], Awaitable[bool]],
+) -> bool:
+    """Run ``change`` if the fact is newer on the image's line; whether it changed the
+    image. Rejected unless stated by the account it names, and that account's image."""
+    require_tenant(event, fact.account_id)
+    if not await uow.apply_version(IMAGE, str(fact.image_id), event.sequence):
+        return False  # stale
+    if await change():
+        return True
+    await _require_owner(uow, fact.image_id, fact.account_id)
+    return False
+
+
 async def on_capture_progressed(uow: UnitOfWork[Store], event: Envelope[CaptureProgressed]) -> None:
     progress = event.data
-    require_tenant(event, progress.account_id)
-    if not await uow.apply_version(IMAGE, str(progress.image_id), event.sequence):
-        return  # stale
-    image_id, owner = progress.image_id, progress.account_id
-    if not await uow.store.record_progress(image_id, owner, progress.percent, event.time):
-        await _require_owner(uow, image_id, owner)
+    await _apply(
+        uow,
+        event,
+        progress,
+        lambda: uow.store.record_progress(
+            progress.image_id, progress.account_id, progress.percent, event.time
+        ),
+    )
 
 
 async def on_image_ready(uow: UnitOfWork[Store], event: Envelope[ImageReady]) -> None:
     ready = event.data
-    require_tenant(event, ready.account_id)
-    if not await uow.apply_version(IMAGE, str(ready.image_id), event.sequence):
-        return  # stale
-    if not await uow.store.mark_ready(_finished_of(ready)):
-        await _require_owner(uow, ready.image_id, ready.account_id)
-        return
-    await restate_stored(uow, ready.account_id, ready.image_id, ready.finished_at)
+    if await _apply(uow, event, ready, lambda: uow.store.mark_ready(_finished_of(ready))):
+        await restate_stored(uow, ready.account_id, ready.image_id, ready.finished_at)
 
 
 async def on_capture_failed(uow: UnitOfWork[Store], event: Envelope[CaptureFailed]) -> None:
     failed = event.data
-    require_tenant(event, failed.account_id)
-    if not await uow.apply_version(IMAGE, str(failed.image_id), event.sequence):
-        return  # stale
-    if not await uow.store.mark_failed(_failed_of(failed)):
-        await _require_owner(uow, failed.image_id, failed.account_id)
+    await _apply(uow, event, failed, lambda: uow.store.mark_failed(_failed_of(failed)))
 
 
 def _finished_of(ready: ImageReady) -> FinishedCapture:
-    return FinishedCapture(
-        image_id=ready.image_id,
-        account_id=ready.account_id,
-        name=ready.name,
-        description=ready.description,
+    return value_of(
+        FinishedCapture,
+        ready,
         os=ready.os.model_dump(mode="json"),
-        system_disk_gb=ready.system_disk_gb,
-        min_memory_mb=ready.min_memory_mb,
-        disk_format=ready.disk_format,
-        size_bytes=ready.size_bytes,
-        virtual_size_bytes=ready.virtual_size_bytes,
-        checksum_sha256=ready.checksum_sha256,
-        location=ready.location,
         source_host_id=ready.source.host_id,
         source_host_name=ready.source.host_name,
-        finished_at=ready.finished_at,
-        preflight=ready.preflight.model_dump(mode="json") if ready.preflight else None,
-        keeps_source_password=ready.keeps_source_password,
+        preflight=_json(ready.preflight),
     )
 
 
 def _failed_of(failed: CaptureFailed) -> FailedCapture:
-    return FailedCapture(
-        image_id=failed.image_id,
-        account_id=failed.account_id,
-        code=failed.code,
-        reason=failed.reason,
-        failed_at=failed.failed_at,
-        preflight=failed.preflight.model_dump(mode="json") if failed.preflight else None,
-    )
+    return value_of(FailedCapture, failed, preflight=_json(failed.preflight))
+
+
+def _json(model: BaseModel | None) -> dict[str, Any] | None:
+    return model.model_dump(mode="json") if model else None
 
 
 async def _require_owner(uow: UnitOfWork[Store], image_id: UUID, account_id: UUID) -> None:

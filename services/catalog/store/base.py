@@ -3,12 +3,11 @@ image, and the SQL words of the catalog's rules (which images hold a quota slot)
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from asyncpg import Record
 
 from services.catalog.domain import HOLDS_QUOTA, ImageRecord, ImageStatus, PublishStatus, Visibility
 from services.common.db import Connection
+from services.common.values import value_of
 
 # The statuses holding a quota slot, as SQL (``status IN (...)``), from the one rule
 # (domain.HOLDS_QUOTA); a literal list, so that the partial index images_held serves it.
@@ -31,16 +30,15 @@ def member_of(param: str) -> str:
         WHERE member_account_id = {param} AND status <> 'revoked')"""
 
 
-_IMAGE_FIELDS = tuple(f.name for f in fields(ImageRecord))
-
-
 def image_of(row: Record) -> ImageRecord:
-    # ``shared`` is only in the queries that compute it (lists, detail).
-    values = {name: row[name] for name in _IMAGE_FIELDS if name in row}
-    values["visibility"] = Visibility(values["visibility"])
-    values["status"] = ImageStatus(values["status"])
-    values["publish_status"] = PublishStatus(values["publish_status"])
-    return ImageRecord(**values)
+    # ``shared`` is only in the queries that compute it (lists, detail): else its default.
+    return value_of(
+        ImageRecord,
+        row,
+        visibility=Visibility(row["visibility"]),
+        status=ImageStatus(row["status"]),
+        publish_status=PublishStatus(row["publish_status"]),
+    )
 
 
 class StoreBase:
