@@ -107,9 +107,10 @@ def test_a_change_long_after_the_last_version_is_due_at_once() -> None:
 
 
 def test_a_waiting_prompt_keeps_its_time_however_many_changes_come() -> None:
-    waiting = AT + 0.5 * SECOND
-    for later in (AT, AT + 0.2 * SECOND, AT + 0.4 * SECOND):
-        assert prompts.due_at(later, waiting, AT - 0.5 * SECOND, Cause(None, None)) == waiting
+    # Changes keep coming before the publisher takes it: it keeps its place in the queue.
+    for published in (None, AT - 5 * SECOND):
+        for later in (AT + 0.2 * SECOND, AT + 3 * SECOND):
+            assert prompts.due_at(later, AT, published, Cause(None, None)) == AT
 
 
 def test_the_prompt_is_one_per_account() -> None:
