@@ -2,8 +2,9 @@
 clock, in memory, so that a service's rules and handlers are tested in milliseconds.
 
 They keep the promises the real ones make: ``apply_version`` refuses a fact that is not
-newer; ``emit`` gives each aggregate's events versions 1, 2, 3, ...; the events of a unit
-of work reach ``FakeOutbox.events`` only when it commits (``FakeUnitOfWorkFactory``).
+newer; ``emit`` gives each aggregate's events versions 1, 2, 3, ... and refuses one too
+large for Kafka; the events of a unit of work reach ``FakeOutbox.events`` only when it
+commits (``FakeUnitOfWorkFactory``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from uuid import UUID, uuid4
 
 from schemas.envelope import Envelope
 from schemas.events import Event
-from services.common.codec import build_envelope
+from services.common.codec import build_envelope, encode
 from services.common.ports import Emission
+from services.common.uow import MAX_EVENT_BYTES, EventTooLarge
 
 S = TypeVar("S")
 E = TypeVar("E", bound=Event)
@@ -96,29 +98,30 @@ class FakeUnitOfWork(Generic[S]):
     async def emit(
         self, data: Event, *, aggregate_type: str, aggregate_id: str, tenant: str
     ) -> Envelope[Event]:
-        key = (aggregate_type, aggregate_id)
-        self._versions[key] = self._versions.get(key, 0) + 1
-        envelope = build_envelope(
-            data,
-            source=self._source,
-            subject=aggregate_id,
-            tenant=tenant,
-            sequence=self._versions[key],
-            correlation_id=self._correlation_id,
-        )
-        self.pending.append(envelope)
-        return envelope
+        return self._queue(Emission(data, aggregate_type, aggregate_id, tenant))
 
     async def emit_many(self, emissions: Sequence[Emission]) -> list[Envelope[Event]]:
-        return [
-            await self.emit(
-                e.data,
-                aggregate_type=e.aggregate_type,
-                aggregate_id=e.aggregate_id,
-                tenant=e.tenant,
-            )
-            for e in emissions
-        ]
+        return [self._queue(e) for e in emissions]
+
+    def _queue(self, emission: Emission) -> Envelope[Event]:
+        """As the real unit of work: an emission's own cause wins over the unit of work's,
+        and an event too large for Kafka is refused."""
+        key = (emission.aggregate_type, emission.aggregate_id)
+        self._versions[key] = self._versions.get(key, 0) + 1
+        envelope = build_envelope(
+            emission.data,
+            source=self._source,
+            subject=emission.aggregate_id,
+            tenant=emission.tenant,
+            sequence=self._versions[key],
+            correlation_id=emission.correlation_id or self._correlation_id,
+            causation_id=emission.causation_id,
+        )
+        size = len(encode(envelope))
+        if size > MAX_EVENT_BYTES:
+            raise EventTooLarge(f"{emission.data.NAME} of {size} bytes exceeds {MAX_EVENT_BYTES}")
+        self.pending.append(envelope)
+        return envelope
 
     def commit(self) -> None:
         self.outbox.events += self.pending

@@ -1,13 +1,27 @@
 """The notifier's store in memory: the same promises as
-:class:`services.notifier.store.NotifierStore`, on dicts, on a fake clock."""
+:class:`services.notifier.store.NotifierStore`, on dicts, on a fake clock (share it with
+the unit of work's: the real store's time is the transaction's); and builders of the facts
+the notifier consumes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from uuid import UUID
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
 
+from schemas.events import (
+    CaptureFailed,
+    CaptureRefused,
+    ImageReady,
+    ImageSource,
+    OperatingSystem,
+    ShareAccepted,
+    ShareOffered,
+    ShareRejected,
+    ShareRevoked,
+    membership_id,
+)
 from services.notifier.domain.prompts import (
     KIND,
     Cause,
@@ -125,3 +139,95 @@ class FakeStore:
         for notice_id, (account, notice) in list(self.notices.items()):
             if account in account_ids and notice.text.kind == KIND:
                 del self.notices[notice_id]
+
+
+# --- the facts the notifier consumes ---
+
+AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def image_ready(image_id: UUID, owner: UUID, name: str = "web") -> ImageReady:
+    return ImageReady(
+        image_id=image_id,
+        account_id=owner,
+        name=name,
+        source=ImageSource(host_id=uuid4(), host_name="ecs-src"),
+        os=OperatingSystem(family="linux", distro="Ubuntu", version="22.04"),
+        system_disk_gb=40,
+        min_memory_mb=1024,
+        disk_format="raw",
+        size_bytes=4096,
+        virtual_size_bytes=40 * 1024**3,
+        checksum_sha256="0" * 64,
+        location=f"/images/{image_id}.raw",
+        finished_at=AT,
+    )
+
+
+def capture_failed(image_id: UUID, owner: UUID, name: str = "web") -> CaptureFailed:
+    return CaptureFailed(
+        image_id=image_id,
+        account_id=owner,
+        host_id=uuid4(),
+        name=name,
+        code="host_running",
+        reason="云主机正在运行，请先关机。",
+        failed_at=AT,
+    )
+
+
+def capture_refused(
+    image_id: UUID, owner: UUID, name: str = "web", reason_en: str = ""
+) -> CaptureRefused:
+    return CaptureRefused(
+        image_id=image_id,
+        account_id=owner,
+        host_id=uuid4(),
+        name=name,
+        code="quota_exceeded",
+        reason="私有镜像数量已达配额上限（10个）。",
+        reason_en=reason_en,
+        quota_limit=10,
+        quota_used=10,
+        refused_at=AT,
+    )
+
+
+def share_offered(
+    image_id: UUID,
+    owner: UUID,
+    member: UUID,
+    *,
+    name: str = "web",
+    owner_name: str = "alice",
+    at: datetime = AT,
+) -> ShareOffered:
+    return ShareOffered(
+        membership_id=membership_id(image_id, member),
+        image_id=image_id,
+        image_name=name,
+        owner_account_id=owner,
+        owner_account_name=owner_name,
+        member_account_id=member,
+        member_account_name="bob",
+        offered_at=at,
+    )
+
+
+def share_accepted(offer: ShareOffered) -> ShareAccepted:
+    return ShareAccepted(**offer.model_dump(exclude={"offered_at"}), accepted_at=AT)
+
+
+def share_rejected(offer: ShareOffered) -> ShareRejected:
+    return ShareRejected(
+        **offer.model_dump(exclude={"offered_at"}), previous_status="pending", rejected_at=AT
+    )
+
+
+def share_revoked(offer: ShareOffered) -> ShareRevoked:
+    return ShareRevoked(
+        **offer.model_dump(exclude={"offered_at"}),
+        cause="sharing_cancelled",
+        previous_status="pending",
+        revoked_at=AT,
+    )
