@@ -1,8 +1,9 @@
 """Schema migrations with Alembic, one history per service, inside the service's schema.
 
 Revisions are plain SQL, run by :func:`execute_script` (steps as :class:`SqlStep`): the
-services talk to PostgreSQL through asyncpg, not an ORM. Each service's ``migrations/env.py`` calls :func:`run_env`; ``upgrade`` is what
-``python -m services.<name> migrate`` runs.
+services talk to PostgreSQL through asyncpg, not an ORM. Each service's
+``migrations/env.py`` calls :func:`run_env`; ``upgrade`` is what ``python -m
+services.<name> migrate`` runs.
 """
 
 from __future__ import annotations
