@@ -13,14 +13,14 @@ The event models are in ``ims_testkit.schemas`` (in the ims-testkit wheel), and
 from ims_testkit.cloudevents import cloudevent
 from ims_testkit.images import Images
 from ims_testkit.stack import SERVICES, ImsStartError, RunningIms, start_ims
-from ims_testkit.tokens import mint_token
+from ims_testkit.tokens import Issuer
 
 __all__ = [
     "SERVICES",
     "Images",
     "ImsStartError",
+    "Issuer",
     "RunningIms",
     "cloudevent",
-    "mint_token",
     "start_ims",
 ]

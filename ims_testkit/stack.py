@@ -20,7 +20,7 @@ from testcontainers.core.container import DockerContainer
 
 from ims_testkit import containers
 from ims_testkit.images import Images
-from ims_testkit.tokens import mint_token
+from ims_testkit.tokens import Issuer
 
 SERVICES = ("capture", "catalog", "sharing", "notifier")
 
@@ -38,15 +38,15 @@ class RunningIms:
     urls: Mapping[str, str]  # service -> base URL, e.g. urls["catalog"] + "/v1/images"
     block_storage: Path  # hosts' disk files go here (capture reads them, read-only)
     image_store: Path  # where capture writes the images it makes
-    auth_secret: str
+    issuer: Issuer  # the platform's token issuer of this IMS (its keys exist only here)
     admin_dsn: str  # PostgreSQL superuser, for looking inside when a test fails
     _containers: Mapping[str, DockerContainer] = field(repr=False)
 
     def token(
         self, account_id: UUID, account_name: str = "tester", roles: Sequence[str] = ()
     ) -> str:
-        """A bearer token of tenant `account_id`, signed as the platform's gateway would."""
-        return mint_token(self.auth_secret, account_id, account_name, roles=roles)
+        """A bearer token of tenant `account_id`, signed as the platform's issuer would."""
+        return self.issuer.token(account_id, account_name, roles=roles)
 
     def headers(self, account_id: UUID, account_name: str = "tester") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(account_id, account_name)}"}
@@ -119,7 +119,9 @@ def _start(
     block_storage, image_store = root / "block-storage", root / "images"
     for directory in (block_storage, image_store):
         directory.mkdir(parents=True, exist_ok=True)
-    auth_secret = secrets.token_hex(32)
+    # The services verify tokens by the issuer's public keys (a JWKS): they cannot mint one.
+    issuer, auth = Issuer.generate(), root / "auth"
+    issuer.write_jwks(auth / "jwks.json")
     ports = {name: _free_port() for name in SERVICES}
     for name in SERVICES:
         env = {
@@ -127,14 +129,15 @@ def _start(
             "IMS_DATABASE_URL": provisioned["dsns"][name],
             "IMS_HTTP_HOST": "127.0.0.1",
             "IMS_HTTP_PORT": str(ports[name]),
-            "IMS_AUTH_SECRET": auth_secret,
+            "IMS_AUTH_JWKS": str(auth / "jwks.json"),
+            "IMS_AUTH_ISSUER": issuer.issuer,
             "IMS_DATA_DIR": "/tmp/ims-data",
             **service_env,
         }
-        mounts: list[tuple[Path, str]] = []
+        mounts: list[tuple[Path, str]] = [(auth, "ro")]
         if name == "capture":
             env |= {"IMS_BLOCK_STORAGE": str(block_storage), "IMS_IMAGE_STORE": str(image_store)}
-            mounts = [(block_storage, "ro"), (image_store, "rw")]
+            mounts += [(block_storage, "ro"), (image_store, "rw")]
         run(name, containers.service(images.ims, session, name, env, mounts))
     urls = {name: f"http://127.0.0.1:{ports[name]}" for name in SERVICES}
     for name in SERVICES:
@@ -145,7 +148,7 @@ def _start(
         urls=urls,
         block_storage=block_storage,
         image_store=image_store,
-        auth_secret=auth_secret,
+        issuer=issuer,
         admin_dsn=admin_dsn,
         _containers=started,
     )

@@ -30,6 +30,7 @@ from services.common.http_processes import listening_socket, run_helpers
 from services.common.relay import OutboxRelay, create_producer
 from services.common.settings import ServiceSettings
 from services.common.stream import app_id, create_app, subscribe
+from services.common.tokens import verifier_of
 from services.common.uow import StoreFactory, UnitOfWorkFactory
 
 _log = structlog.get_logger(__name__)
@@ -214,7 +215,7 @@ def _http_server(
         return True
 
     app = create_http_app(definition.name, healthy)
-    app.state.auth_secret = settings.auth_secret
+    app.state.token_verifier = verifier_of(settings)
     if definition.install_routes is not None:
         definition.install_routes(app, definition.uow_factory(pool, settings))
     config = uvicorn.Config(

@@ -89,7 +89,22 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".ims/services"), description="Local state of the stream worker"
     )
-    auth_secret: str = Field(default="", description="HMAC secret that signs tenant tokens (HS256)")
+    auth_mode: Literal["jwks", "demo-hs256"] = Field(
+        default="jwks",
+        description="How bearer tokens are verified: jwks (ES256/RS256, by the issuer's public "
+        "keys) or demo-hs256 (one shared secret: anyone holding it can mint any token; demos "
+        "only)",
+    )
+    auth_jwks: str = Field(
+        default="",
+        description="The issuer's public keys (JWKS): a file path or an http(s) URL; read again "
+        "every minute and for an unknown kid, so keys rotate without a restart",
+    )
+    auth_issuer: str = Field(default="", description="The iss every token must carry")
+    auth_audience: str = Field(default="ims", description="The aud every token must carry")
+    auth_secret: str = Field(
+        default="", description="demo-hs256 only: the HMAC secret of the demo's tokens"
+    )
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop", description="The asyncio event loop implementation"
     )
@@ -115,8 +130,12 @@ class ServiceSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _http_needs_a_signing_secret(self) -> Self:
+    def _http_needs_a_way_to_verify_tokens(self) -> Self:
         # Without it every authenticated request would fail; say so at startup instead.
-        if self.http_port and len(self.auth_secret) < 32:
-            raise ValueError("IMS_AUTH_SECRET must be set (32+ characters) when IMS_HTTP_PORT is")
+        if not self.http_port:
+            return self
+        if self.auth_mode == "jwks" and not (self.auth_jwks and self.auth_issuer):
+            raise ValueError("IMS_AUTH_JWKS and IMS_AUTH_ISSUER must be set when IMS_HTTP_PORT is")
+        if self.auth_mode == "demo-hs256" and len(self.auth_secret) < 32:
+            raise ValueError("IMS_AUTH_MODE=demo-hs256 needs IMS_AUTH_SECRET (32+ characters)")
         return self

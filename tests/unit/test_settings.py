@@ -26,9 +26,17 @@ def test_an_inbox_that_forgets_before_a_record_expires_is_refused(days: float) -
         ServiceSettings(**REQUIRED, inbox_retention_days=days)  # type: ignore[arg-type]
 
 
-def test_an_http_port_needs_a_signing_secret() -> None:
-    with pytest.raises(ValidationError, match="IMS_AUTH_SECRET"):
+def test_an_http_port_needs_the_issuers_keys() -> None:
+    with pytest.raises(ValidationError, match="IMS_AUTH_JWKS and IMS_AUTH_ISSUER"):
         ServiceSettings(**REQUIRED, http_port=8081)  # type: ignore[arg-type]
+
+
+def test_the_shared_secret_is_only_for_the_named_demo_mode() -> None:
+    """A secret alone verifies nothing: HS256 needs IMS_AUTH_MODE=demo-hs256, said aloud."""
+    with pytest.raises(ValidationError, match="IMS_AUTH_JWKS"):
+        ServiceSettings(**REQUIRED, http_port=8081, auth_secret="s" * 32)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="demo-hs256 needs IMS_AUTH_SECRET"):
+        ServiceSettings(**REQUIRED, http_port=8081, auth_mode="demo-hs256")  # type: ignore[arg-type]
 
 
 def test_http_helper_processes_need_a_port_to_share() -> None:
@@ -38,6 +46,7 @@ def test_http_helper_processes_need_a_port_to_share() -> None:
         **REQUIRED,  # type: ignore[arg-type]
         http_port=8081,
         http_processes=2,
-        auth_secret="s" * 32,
+        auth_jwks="/etc/ims/jwks.json",
+        auth_issuer="https://iam.example",
     )
     assert shared.http_processes == 2

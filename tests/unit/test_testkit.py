@@ -4,6 +4,7 @@ only itself."""
 
 from __future__ import annotations
 
+import asyncio
 import zipfile
 from pathlib import Path
 from uuid import uuid4
@@ -12,15 +13,17 @@ import pytest
 
 from deploy.containers.base import host_mirrors, sources_list
 from deploy.containers.testkit_wheel import build_testkit_wheel, vendored
-from ims_testkit import Images, cloudevent, mint_token
+from ims_testkit import Images, Issuer, cloudevent
 from schemas.events import CaptureRequested
-from services.common.auth import verify_token
 from services.common.codec import decode
+from services.common.tokens import JwksVerifier
 
 
-def test_a_minted_token_is_one_the_services_accept() -> None:
-    secret, account = "s" * 64, uuid4()
-    tenant = verify_token(secret, mint_token(secret, account, "acme", roles=("admin",)))
+def test_a_minted_token_is_one_the_services_accept(tmp_path: Path) -> None:
+    issuer, account = Issuer.generate(), uuid4()
+    issuer.write_jwks(tmp_path / "jwks.json")
+    verifier = JwksVerifier(str(tmp_path / "jwks.json"), issuer.issuer)
+    tenant = asyncio.run(verifier.verify(issuer.token(account, "acme", roles=("admin",))))
     assert tenant.account_id == account
     assert tenant.account_name == "acme"
     assert tenant.is_admin
