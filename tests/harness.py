@@ -24,9 +24,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import RecordMetadata
 
 from deploy.stack.services import ServiceLaunch
+from ims_testkit.tokens import Issuer
 from schemas.envelope import Envelope
 from schemas.events import Event
-from services.common.auth import issue_token
 from services.common.codec import build_envelope, encode
 from tests.infra import TestStack, free_port
 
@@ -123,7 +123,7 @@ class ServiceProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def service_process(stack: TestStack, name: str, *, auth_secret: str) -> ServiceProcess:
+def service_process(stack: TestStack, name: str, *, issuer: Issuer) -> ServiceProcess:
     """One service of ``stack``, configured as ``ims-stack`` configures it, on a free port."""
     launch = ServiceLaunch(
         name=name,
@@ -132,7 +132,8 @@ def service_process(stack: TestStack, name: str, *, auth_secret: str) -> Service
         topic_prefix=stack.topic_prefix,
         http_port=free_port(),
         home=stack.tmp_dir / f"{stack.topic_prefix}{name}",
-        auth_secret=auth_secret,
+        auth_jwks=published_jwks(stack, issuer),
+        auth_issuer=issuer.issuer,
         image_store=stack.tmp_dir / "images" if name == "capture" else None,
         # The tests' disk files are in their tmp_path dirs, all below pytest's base temp.
         block_storage=stack.tmp_dir.parent if name == "capture" else None,
@@ -260,8 +261,15 @@ async def eventually(
     raise AssertionError(f"not true after {timeout}s; last: {last!r}")
 
 
-def token_for(secret: str, account_id: UUID, name: str = "tester") -> str:
-    return issue_token(secret, account_id, name)
+def token_for(issuer: Issuer, account_id: UUID, name: str = "tester") -> str:
+    return issuer.token(account_id, name)
+
+
+def published_jwks(stack: TestStack, issuer: Issuer) -> Path:
+    """Where the services of ``stack`` read ``issuer``'s public keys (written anew)."""
+    path = stack.tmp_dir / "auth" / f"{next(iter(issuer.keys))}.json"
+    issuer.write_jwks(path)
+    return path
 
 
 def new_id() -> UUID:

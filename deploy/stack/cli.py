@@ -6,8 +6,10 @@ import dataclasses
 import json
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -227,6 +229,53 @@ def provision(
     console.print(f"{len(done.topics)} topics, database {done.database}")
     for service, dsn in done.dsns.items():
         typer.echo(f"{service}: IMS_DATABASE_URL={dsn}")
+
+
+def _stack_state(state_dir: Path | None) -> StackState:
+    state = StackState.load(_state_dir(state_dir))
+    if state is None:
+        raise _fail(StackError("no stack: run `ims-stack up` first"))
+    return state
+
+
+@app.command()
+def token(
+    name: Annotated[str, typer.Argument(help="The account's name, as the token names it")],
+    account_id: Annotated[UUID, typer.Option(help="The account the token is for")],
+    admin: Annotated[bool, typer.Option(help="With the platform administrator role")] = False,
+    ttl_hours: Annotated[float, typer.Option(min=0.01, max=24)] = 12,
+    state_dir: StateDir = None,
+) -> None:
+    """Print a bearer token for any account, signed by the stack's local issuer."""
+    issuer = _stack_state(state_dir).issuer()
+    roles = ("admin",) if admin else ()
+    typer.echo(issuer.token(account_id, name, roles=roles, ttl=timedelta(hours=ttl_hours)))
+
+
+@app.command("rotate-signing-key")
+def rotate_signing_key(state_dir: StateDir = None) -> None:
+    """Add a new token signing key; tokens of the old one keep verifying until it is
+    retired (the services read the key set again within a minute)."""
+    state = _stack_state(state_dir)
+    issuer = state.issuer()
+    kid = issuer.rotate()
+    state.save_issuer(issuer)
+    console.print(f"signing with {kid}; still verifying: {', '.join(issuer.keys)}")
+
+
+@app.command("retire-signing-key")
+def retire_signing_key(
+    kid: Annotated[str, typer.Argument(help="The kid to retire")], state_dir: StateDir = None
+) -> None:
+    """Remove a signing key from the key set: its tokens stop verifying within a minute."""
+    state = _stack_state(state_dir)
+    issuer = state.issuer()
+    try:
+        issuer.retire(kid)
+    except (KeyError, ValueError) as exc:
+        raise _fail(StackError(f"cannot retire {kid}: {exc}")) from exc
+    state.save_issuer(issuer)
+    console.print(f"retired {kid}; verifying: {', '.join(issuer.keys)}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -34,7 +35,6 @@ from schemas.events import (
     OperatingSystem,
 )
 from schemas.topics import topic_name
-from services.common.auth import issue_token
 from services.common.codec import build_envelope, encode
 
 console = Console()
@@ -55,6 +55,7 @@ class DemoHost:
 
 
 ACCOUNTS = ("alice", "bob")
+TOKEN_TTL = timedelta(hours=12)  # the tokens file is for an afternoon of trying by hand
 HOSTS = (
     DemoHost(
         "ecs-web-01",
@@ -89,7 +90,7 @@ def run_demo(state: StackState) -> None:
     asyncio.run(_publish(state, disks))
     alice = demo_id("account:alice")
     image_id = demo_id(f"image:alice:{IMAGE_NAME}")
-    token = issue_token(state.auth_secret(), alice, "alice")
+    token = state.issuer().token(alice, "alice")
     image = _wait_until_settled(catalog, token, image_id)
     _show(catalog, token, image)
     tokens = write_tokens(state, image_id)
@@ -225,8 +226,9 @@ def _show(catalog: str, token: str, image: dict[str, object]) -> None:
 def write_tokens(state: StackState, image_id: UUID) -> Path:
     """`<state dir>/demo/tokens.env`: bearer tokens for trying the APIs by hand (valid
     12 hours) and the demo image's id; the README's "Try it" lines source it."""
+    issuer = state.issuer()
     values = {
-        f"{name.upper()}_TOKEN": issue_token(state.auth_secret(), demo_id(f"account:{name}"), name)
+        f"{name.upper()}_TOKEN": issuer.token(demo_id(f"account:{name}"), name, ttl=TOKEN_TTL)
         for name in ACCOUNTS
     }
     values["DEMO_IMAGE_ID"] = str(image_id)

@@ -24,7 +24,8 @@ class ServiceLaunch:
     topic_prefix: str
     http_port: int
     home: Path  # <state dir>/services/<name>: data dir, log, pid file
-    auth_secret: str
+    auth_jwks: Path  # the issuer's public keys (the services cannot mint tokens)
+    auth_issuer: str
     image_store: Path | None = None  # capture only
     block_storage: Path | None = None  # capture only
     log_json: bool = True
@@ -62,7 +63,8 @@ class ServiceLaunch:
             "IMS_HTTP_HOST": "127.0.0.1",
             "IMS_HTTP_PORT": str(self.http_port),
             "IMS_DATA_DIR": str(self.data_dir),
-            "IMS_AUTH_SECRET": self.auth_secret,
+            "IMS_AUTH_JWKS": str(self.auth_jwks),
+            "IMS_AUTH_ISSUER": self.auth_issuer,
             "IMS_LOG_JSON": "true" if self.log_json else "false",
             "PYTHONUNBUFFERED": "1",
         }

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy.stack.keys import ensure_secret
+from deploy.stack.keys import secret_file
+from ims_testkit.tokens import Issuer
 
 STATE_VERSION = 1
 
@@ -71,9 +72,28 @@ class StackState:
             raise RuntimeError("PostgreSQL is not started; run `ims-stack up`")
         return self.postgres.admin_dsn
 
-    def auth_secret(self) -> str:
-        """The HS256 secret the services verify tenant tokens with."""
-        return ensure_secret(self.path, "auth-secret")
+    @property
+    def jwks_path(self) -> Path:
+        """The issuer's public keys, which the services verify tokens against."""
+        return self.path / "auth" / "jwks.json"
+
+    def issuer(self) -> Issuer:
+        """The local platform's token issuer: made on first use, its private keys kept
+        with the other secrets (owner-only), its public keys published at ``jwks_path``."""
+        keys = secret_file(self.path, "token-issuer")
+        if (keys / "order.json").exists():
+            issuer = Issuer.load(keys)
+        else:
+            issuer = Issuer.generate()
+            issuer.save(keys)
+        if not self.jwks_path.exists():
+            issuer.write_jwks(self.jwks_path)
+        return issuer
+
+    def save_issuer(self, issuer: Issuer) -> None:
+        """Keep a rotated issuer: its keys first, then the JWKS the services read again."""
+        issuer.save(secret_file(self.path, "token-issuer"))
+        issuer.write_jwks(self.jwks_path)
 
     def service_url(self, name: str) -> str:
         try:

@@ -123,7 +123,7 @@ def children(pid: int) -> list[int]:
 
 @contextmanager
 def capture_process(bench: Bench, read_mib: float) -> Iterator[ServiceProcess]:
-    process = service_process(bench.stack, "capture", auth_secret=bench.secret)
+    process = service_process(bench.stack, "capture", issuer=bench.issuer)
     process.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = str(read_mib)
     process.env["IMS_CAPTURE_JOBS_PER_PROCESS"] = "1"
     process.env["IMS_HOST_FACTS_GRACE_SECONDS"] = "30"
@@ -220,7 +220,7 @@ def medians(runs: list[Run]) -> dict[str, Any]:
 
 async def main(sizes: list[int], runs: int, read_mib: float) -> dict[str, Any]:
     with bench_stack([]) as bench:
-        migrator = service_process(bench.stack, "capture", auth_secret=bench.secret)
+        migrator = service_process(bench.stack, "capture", issuer=bench.issuer)
         migrator.migrate()
         results = [medians(await measure(bench, size, runs, read_mib)) for size in sizes]
     summary: dict[str, Any] = {"machine": machine(), "read_mib_per_s": read_mib, "results": results}

@@ -41,7 +41,7 @@ from uuid import UUID
 import asyncpg
 
 from deploy.stack import postgres
-from services.common.auth import issue_token
+from ims_testkit.tokens import Issuer
 from tests.bench.common import cpu_seconds, postgres_cpu, service_pids
 from tests.harness import ServiceProcess, service_process
 from tests.infra import TestStack, open_test_stack
@@ -179,8 +179,8 @@ class Workload:
     make: Callable[[random.Random], tuple[str, str]]
 
 
-def workloads(secret: str, owners: int, details: list[tuple[UUID, UUID]]) -> list[Workload]:
-    tokens = {n: issue_token(secret, owner_id(n), f"owner-{n}") for n in range(owners)}
+def workloads(issuer: Issuer, owners: int, details: list[tuple[UUID, UUID]]) -> list[Workload]:
+    tokens = {n: issuer.token(owner_id(n), f"owner-{n}") for n in range(owners)}
     by_owner = {owner_id(n): tokens[n] for n in range(owners)}
 
     def private(rng: random.Random) -> tuple[str, str]:
@@ -376,19 +376,19 @@ def git_head() -> str:
     return done.stdout.strip()
 
 
-def start_catalog(stack: TestStack, secret: str, extra_env: dict[str, str]) -> ServiceProcess:
-    catalog = service_process(stack, "catalog", auth_secret=secret)
+def start_catalog(stack: TestStack, issuer: Issuer, extra_env: dict[str, str]) -> ServiceProcess:
+    catalog = service_process(stack, "catalog", issuer=issuer)
     catalog.env.update(extra_env)
     catalog.migrate()
     return catalog
 
 
 async def main(args: argparse.Namespace) -> None:
-    secret = os.urandom(24).hex()
+    issuer = Issuer.generate()
     with TemporaryDirectory(prefix="ims-bench-") as tmp, ExitStack() as stack_exit:
         print("starting Kafka and PostgreSQL ...", flush=True)
         stack = open_test_stack(stack_exit, Path(tmp), dict(os.environ))
-        catalog = start_catalog(stack, secret, dict(kv.split("=", 1) for kv in args.env))
+        catalog = start_catalog(stack, issuer, dict(kv.split("=", 1) for kv in args.env))
         print(f"loading {args.images:,} images of {args.owners:,} owners ...", flush=True)
         timings = await load(
             stack.dsns["catalog"], args.images, args.owners, args.public, args.shares
@@ -399,7 +399,7 @@ async def main(args: argparse.Namespace) -> None:
         stack_exit.callback(catalog.stop)
         catalog.wait_healthy()
         await asyncio.sleep(5)  # let the consumer group settle before measuring
-        loads = workloads(secret, args.owners, details)
+        loads = workloads(issuer, args.owners, details)
         print(
             "| what | clients | requests | p50 ms | p99 ms | mean ms | req/s "
             "| catalog CPU ms/req | PostgreSQL CPU ms/req | load avg |"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import secrets
 import shutil
 import statistics
 import tempfile
@@ -23,6 +22,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from deploy.stack import postgres
+from ims_testkit.tokens import Issuer
 from schemas.events import AccountChanged, ImageReady, ImageSource
 from tests.harness import Bus, ServiceProcess, service_process, token_for
 from tests.infra import TestStack, open_test_stack
@@ -33,7 +33,7 @@ from tests.integration.sharing_kit import Tenant
 @dataclass(frozen=True)
 class Bench:
     stack: TestStack
-    secret: str
+    issuer: Issuer
     services: dict[str, ServiceProcess]
 
     def cpu(self) -> dict[str, float]:
@@ -71,8 +71,8 @@ def bench_stack(
         tmp = Path(tempfile.mkdtemp(prefix="ims-bench-"))
         exit_stack.callback(shutil.rmtree, tmp, True)
         stack = open_test_stack(exit_stack, tmp, dict(os.environ))
-        secret = secrets.token_hex(32)
-        processes = {name: service_process(stack, name, auth_secret=secret) for name in services}
+        issuer = Issuer.generate()
+        processes = {name: service_process(stack, name, issuer=issuer) for name in services}
         for name, extra in (env or {}).items():
             processes[name].env.update(extra)
         for process in processes.values():
@@ -81,10 +81,10 @@ def bench_stack(
             process.start()
         for process in processes.values():
             process.wait_healthy()
-        yield Bench(stack, secret, processes)
+        yield Bench(stack, issuer, processes)
 
 
-async def announce_accounts(bus: Bus, secret: str, count: int, prefix: str) -> list[Tenant]:
+async def announce_accounts(bus: Bus, issuer: Issuer, count: int, prefix: str) -> list[Tenant]:
     tenants = []
     for i in range(count):
         account_id, name = uuid4(), f"{prefix}-{i:05d}"
@@ -92,7 +92,7 @@ async def announce_accounts(bus: Bus, secret: str, count: int, prefix: str) -> l
             AccountChanged(account_id=account_id, name=name),
             subject=account_id, tenant=account_id, source="/iam",
         )  # fmt: skip
-        tenants.append(Tenant(account_id, name, token_for(secret, account_id, name)))
+        tenants.append(Tenant(account_id, name, token_for(issuer, account_id, name)))
     return tenants
 
 

@@ -39,8 +39,8 @@ ACCOUNTS = 128
 async def run(bench: Bench, owners_count: int, clients: int) -> dict[str, Any]:
     sharing = bench.services["sharing"]
     async with bench.bus() as bus:
-        owners = await announce_accounts(bus, bench.secret, owners_count, "owner")
-        members = await announce_accounts(bus, bench.secret, ACCOUNTS, "member")
+        owners = await announce_accounts(bus, bench.issuer, owners_count, "owner")
+        members = await announce_accounts(bus, bench.issuer, ACCOUNTS, "member")
         images = {
             o.account_id: await announce_images(bench, bus, o.account_id, IMAGES_PER_REQUEST)
             for o in owners

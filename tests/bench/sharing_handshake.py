@@ -46,8 +46,8 @@ async def run(bench: Bench, pairs: int, clients: int) -> dict[str, object]:
     recipients_per_image = 100
     images_per_owner = -(-per_client // recipients_per_image)
     async with bench.bus() as bus:
-        owners = await announce_accounts(bus, bench.secret, clients, "owner")
-        recipients = await announce_accounts(bus, bench.secret, recipients_per_image, "member")
+        owners = await announce_accounts(bus, bench.issuer, clients, "owner")
+        recipients = await announce_accounts(bus, bench.issuer, recipients_per_image, "member")
         images = {
             o.account_id: await announce_images(bench, bus, o.account_id, images_per_owner)
             for o in owners

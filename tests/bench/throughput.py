@@ -41,6 +41,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from ims_testkit.tokens import Issuer
 from schemas.envelope import Envelope
 from schemas.events import (
     AccountChanged,
@@ -61,7 +62,7 @@ from tests.infra import TestStack, free_port, open_test_stack
 from tests.integration.conftest import own_deployment
 
 UBUNTU = OperatingSystem(family="linux", distro="Ubuntu", version="22.04")
-SECRET = "b" * 40
+ISSUER = Issuer.generate()  # the services need keys to start; this bench sends no requests
 POLL_S = 0.5
 TIMEOUT_S = 900.0
 
@@ -224,7 +225,7 @@ async def span(dsn: str, schema: str, sql: str) -> tuple[datetime, datetime]:
 
 
 def started_service(stack: TestStack, name: str, tmp: Path, **env: str) -> ServiceProcess:
-    process = service_process(stack, name, auth_secret=SECRET)
+    process = service_process(stack, name, issuer=ISSUER)
     process.env.update(env)
     process.migrate()
     return process

@@ -12,19 +12,21 @@ import pytest
 from deploy.stack.aio import run_sync
 from deploy.stack.provision import drop, provision
 from deploy.stack.topics import delete_topics, ensure_topics
+from ims_testkit.tokens import Issuer
 from tests.harness import SERVICES, Bus, ServiceProcess, service_process
 from tests.infra import TestStack
 
 
 @pytest.fixture(scope="session")
-def auth_secret() -> str:
-    return secrets.token_hex(32)
+def issuer() -> Issuer:
+    """The platform's token issuer for the session: the services get only its public keys."""
+    return Issuer.generate()
 
 
 @pytest.fixture(scope="session")
-def system(stack: TestStack, auth_secret: str) -> Iterator[dict[str, ServiceProcess]]:
+def system(stack: TestStack, issuer: Issuer) -> Iterator[dict[str, ServiceProcess]]:
     """All four services, migrated and healthy, on the session's topics and database."""
-    processes = {name: service_process(stack, name, auth_secret=auth_secret) for name in SERVICES}
+    processes = {name: service_process(stack, name, issuer=issuer) for name in SERVICES}
     for process in processes.values():
         process.migrate()
     try:
@@ -56,7 +58,7 @@ def own_deployment(stack: TestStack) -> Iterator[TestStack]:
     run_sync(lambda: ensure_topics(stack.kafka_bootstrap, prefix))
     own = dataclasses.replace(stack, topic_prefix=prefix, database=database, dsns=dsns)
     for name in SERVICES:
-        service_process(own, name, auth_secret=secrets.token_hex(32)).migrate()
+        service_process(own, name, issuer=Issuer.generate()).migrate()
     try:
         yield own
     finally:
@@ -82,13 +84,13 @@ Spawn = Callable[[TestStack, str], ServiceProcess]
 
 
 @pytest.fixture
-def spawn(auth_secret: str) -> Iterator[Spawn]:
+def spawn(issuer: Issuer) -> Iterator[Spawn]:
     """Makes service processes for a test and stops every one of them when it ends, also
     when it fails or times out half-way (a test never leaks a process)."""
     made: list[ServiceProcess] = []
 
     def make(stack: TestStack, name: str) -> ServiceProcess:
-        process = service_process(stack, name, auth_secret=auth_secret)
+        process = service_process(stack, name, issuer=issuer)
         made.append(process)
         return process
 

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import httpx
 
-from services.common.auth import issue_token
+from ims_testkit.tokens import Issuer
 from tests.harness import Bus, ServiceProcess
 from tests.integration import facts
 
@@ -19,7 +19,7 @@ class Console:
     def __init__(
         self,
         catalog: ServiceProcess,
-        secret: str,
+        issuer: Issuer,
         account_id: UUID | None = None,
         *,
         admin: bool = False,
@@ -28,7 +28,7 @@ class Console:
         self.catalog = catalog
         self.account_id = account_id or uuid4()
         roles = ("admin",) if admin else ()
-        token = issue_token(secret, self.account_id, "ops" if admin else "tenant", roles=roles)
+        token = issuer.token(self.account_id, "ops" if admin else "tenant", roles=roles)
         self.headers = {"Authorization": f"Bearer {token}"}
         if language:
             self.headers["Accept-Language"] = language

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 
+from ims_testkit.tokens import Issuer
 from schemas.events import (
     AccountChanged,
     CaptureAccepted,
@@ -64,7 +65,7 @@ class Tenant:
 
 async def new_account(
     bus: Bus,
-    secret: str,
+    issuer: Issuer,
     name: str | None = None,
     *,
     kind: str = "standard",
@@ -85,7 +86,7 @@ async def new_account(
         sequence=sequence,
         source="/iam",
     )
-    return Tenant(account_id, name, token_for(secret, account_id, name))
+    return Tenant(account_id, name, token_for(issuer, account_id, name))
 
 
 async def announced_image(

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import httpx
 
+from ims_testkit.tokens import Issuer
 from services.common.codec import encode
 from tests.harness import Bus, ServiceProcess, body, eventually, token_for
 from tests.integration import facts
@@ -16,9 +17,9 @@ from tests.stored_images import identical, sha256_of, stored_format
 
 
 def get_image(
-    catalog: ServiceProcess, secret: str, account: UUID, image_id: UUID
+    catalog: ServiceProcess, issuer: Issuer, account: UUID, image_id: UUID
 ) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token_for(secret, account)}"}
+    headers = {"Authorization": f"Bearer {token_for(issuer, account)}"}
     return httpx.get(catalog.url(f"/v1/images/{image_id}"), headers=headers, timeout=5)
 
 
@@ -31,10 +32,10 @@ async def stopped_host(bus: Bus, disks: Path) -> tuple[UUID, UUID]:
 
 
 async def wait_status(
-    catalog: ServiceProcess, secret: str, account: UUID, image_id: UUID, status: str
+    catalog: ServiceProcess, issuer: Issuer, account: UUID, image_id: UUID, status: str
 ) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
-        response = get_image(catalog, secret, account, image_id)
+        response = get_image(catalog, issuer, account, image_id)
         if response.status_code == 200 and response.json()["status"] == status:
             return dict(response.json())
         return None
@@ -44,7 +45,7 @@ async def wait_status(
 
 
 async def test_capture_of_a_stopped_host_reaches_normal(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, 3 * 1024 * 1024 + 123)
@@ -56,7 +57,7 @@ async def test_capture_of_a_stopped_host_reaches_normal(
     )
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
 
-    image = await wait_status(system["catalog"], auth_secret, account, image_id, "normal")
+    image = await wait_status(system["catalog"], issuer, account, image_id, "normal")
 
     assert image["status_label"] == "正常"
     stored = Path(system["capture"].env["IMS_IMAGE_STORE"]) / f"{image_id}.qcow2"
@@ -72,14 +73,14 @@ async def test_capture_of_a_stopped_host_reaches_normal(
     ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
     assert body(ready[0])["sequence"] > 1  # after CaptureAccepted and the progress reports
     # N4: the owner is told, and nobody else can see the private image.
-    headers = {"Authorization": f"Bearer {token_for(auth_secret, account)}"}
+    headers = {"Authorization": f"Bearer {token_for(issuer, account)}"}
     notices = await eventually(
         lambda: httpx.get(system["notifier"].url("/v1/notices"), headers=headers, timeout=5).json()
     )
     assert notices[0]["kind"] == "capture_succeeded"
     assert "创建成功" in notices[0]["text"]
-    assert get_image(system["catalog"], auth_secret, uuid4(), image_id).status_code == 404
-    stranger = {"Authorization": f"Bearer {token_for(auth_secret, uuid4())}"}
+    assert get_image(system["catalog"], issuer, uuid4(), image_id).status_code == 404
+    stranger = {"Authorization": f"Bearer {token_for(issuer, uuid4())}"}
     notifier = system["notifier"]
     assert httpx.get(notifier.url("/v1/notices"), headers=stranger, timeout=5).json() == []
     mark = notifier.url(f"/v1/notices/{notices[0]['id']}/read")
@@ -88,7 +89,7 @@ async def test_capture_of_a_stopped_host_reaches_normal(
 
 
 async def test_capture_of_a_running_host_fails_with_the_reason(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, 64 * 1024)
@@ -97,7 +98,7 @@ async def test_capture_of_a_running_host_fails_with_the_reason(
     )
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
 
-    image = await wait_status(system["catalog"], auth_secret, account, image_id, "failed")
+    image = await wait_status(system["catalog"], issuer, account, image_id, "failed")
 
     assert image["status_label"] == "失败"
     assert image["failure"]["code"] == "host_running"
@@ -109,7 +110,7 @@ async def test_capture_of_a_running_host_fails_with_the_reason(
 
 
 async def test_the_same_capture_request_twice_has_one_effect(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog = system["catalog"]
     (account, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
@@ -120,7 +121,7 @@ async def test_the_same_capture_request_twice_has_one_effect(
     await bus.send_raw("CaptureRequested", str(image_id), encode(first))  # redelivery: same id
     await bus.send(request, subject=image_id, tenant=account)  # a retry: new id, same image
 
-    await wait_status(catalog, auth_secret, account, image_id, "normal")
+    await wait_status(catalog, issuer, account, image_id, "normal")
     await eventually(lambda: catalog.metric("ims_events_duplicate_total") >= duplicates_before + 1)
     accepted = await bus.read("CaptureAccepted", lambda rs: len(rs) >= 1, key=str(image_id))
     ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
@@ -129,7 +130,7 @@ async def test_the_same_capture_request_twice_has_one_effect(
 
 
 async def test_a_malformed_record_is_dead_lettered_and_the_stream_moves_on(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     poison_key = f"poison-{uuid4()}"
     poison = b'{"specversion": "1.0", "type": "ims.CaptureRequested.v1", "oops'
@@ -139,7 +140,7 @@ async def test_a_malformed_record_is_dead_lettered_and_the_stream_moves_on(
     (account, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
 
-    await wait_status(system["catalog"], auth_secret, account, image_id, "normal")
+    await wait_status(system["catalog"], issuer, account, image_id, "normal")
 
     def is_ours(records: list[Any]) -> bool:
         return any(body(r)["data"]["key_base64"] == _b64(poison_key.encode()) for r in records)
@@ -164,25 +165,25 @@ def _b64(data: bytes) -> str:
 
 
 async def test_a_disk_outside_block_storage_is_never_read(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer
 ) -> None:
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     ecs_says = facts.host(account, host_id, Path("/etc/hostname"))
     await bus.send(ecs_says, subject=host_id, tenant=account)
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
 
-    image = await wait_status(system["catalog"], auth_secret, account, image_id, "failed")
+    image = await wait_status(system["catalog"], issuer, account, image_id, "failed")
 
     assert image["failure"]["code"] == "disk_unreadable"
     assert "/etc" not in image["failure"]["reason"]  # no internal paths for tenants
 
 
 async def test_a_request_for_someone_elses_image_id_is_dead_lettered(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     (owner, host_id), image_id = await stopped_host(bus, tmp_path), uuid4()
     await bus.send(facts.capture(owner, host_id, image_id), subject=image_id, tenant=owner)
-    await wait_status(system["catalog"], auth_secret, owner, image_id, "normal")
+    await wait_status(system["catalog"], issuer, owner, image_id, "normal")
     intruder = uuid4()
     sent = await bus.send(
         facts.capture(intruder, uuid4(), image_id), subject=image_id, tenant=intruder
@@ -195,11 +196,11 @@ async def test_a_request_for_someone_elses_image_id_is_dead_lettered(
     letter = next(x for x in letters if x["data"].get("event_id") == str(sent.id))
     assert letter["data"]["error_type"] == "Rejected"
     assert "taken by another image" in letter["data"]["reason"]
-    assert get_image(system["catalog"], auth_secret, owner, image_id).json()["status"] == "normal"
+    assert get_image(system["catalog"], issuer, owner, image_id).json()["status"] == "normal"
 
 
 async def test_a_stale_host_fact_does_not_undo_a_newer_one(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, 4096)
@@ -209,4 +210,4 @@ async def test_a_stale_host_fact_does_not_undo_a_newer_one(
     await bus.send(running, subject=host_id, tenant=account, sequence=1, source="/ecs")  # late
     await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
 
-    await wait_status(system["catalog"], auth_secret, account, image_id, "normal")
+    await wait_status(system["catalog"], issuer, account, image_id, "normal")

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import httpx
 
+from ims_testkit.tokens import Issuer
 from schemas.events import OperatingSystem
 from tests.guest_disks import guest_disk
 from tests.harness import Bus, ServiceProcess, body, eventually, token_for
@@ -73,9 +74,9 @@ def store_of(system: dict[str, ServiceProcess]) -> Path:
 
 
 async def test_a_sparse_gib_disk_becomes_an_identical_qcow2(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
-    alice = Console(system["catalog"], auth_secret)
+    alice = Console(system["catalog"], issuer)
     disk = sparse_disk(tmp_path)
     image_id = await request(bus, alice.account_id, await announce(bus, alice.account_id, disk))
 
@@ -95,9 +96,9 @@ async def test_a_sparse_gib_disk_becomes_an_identical_qcow2(
 
 
 async def test_the_guest_preflight_is_on_the_image_and_in_its_fact(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
-    alice = Console(system["catalog"], auth_secret)
+    alice = Console(system["catalog"], issuer)
     dirty = guest_disk(tmp_path, "mbr", "fstab_data_disk")
     clean = guest_disk(tmp_path, "gpt")
     dirty_id = await request(bus, alice.account_id, await announce(bus, alice.account_id, dirty))
@@ -122,9 +123,9 @@ async def test_the_guest_preflight_is_on_the_image_and_in_its_fact(
 
 
 async def test_strict_preflight_refuses_a_guest_with_findings_and_keeps_nothing(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
-    alice = Console(system["catalog"], auth_secret)
+    alice = Console(system["catalog"], issuer)
     dirty = guest_disk(tmp_path, "whole", "setpasswd_missing")
     clean = guest_disk(tmp_path, "whole")
     refused_id = await request(
@@ -149,9 +150,9 @@ async def test_strict_preflight_refuses_a_guest_with_findings_and_keeps_nothing(
 
 
 async def test_a_windows_host_keeps_its_password_and_is_not_inspected(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
-    alice = Console(system["catalog"], auth_secret)
+    alice = Console(system["catalog"], issuer)
     disk = facts.make_disk(tmp_path, 2 * MIB)
     host_id = await announce(bus, alice.account_id, disk, os=WINDOWS, name="win-01")
     image_id = await request(bus, alice.account_id, host_id, strict=True)
@@ -163,7 +164,7 @@ async def test_a_windows_host_keeps_its_password_and_is_not_inspected(
     assert "源云主机的密码" in image["password_notice"]
     assert image["preflight"]["status"] == "not_inspected"
     assert image["preflight"]["findings"] == []
-    english = Console(system["catalog"], auth_secret, alice.account_id, language="en")
+    english = Console(system["catalog"], issuer, alice.account_id, language="en")
     assert "password of the host" in english.image(image_id).json()["password_notice"]
     ready = await fact(bus, "ImageReady", image_id)
     assert ready["keeps_source_password"] is True
@@ -172,9 +173,9 @@ async def test_a_windows_host_keeps_its_password_and_is_not_inspected(
 
 
 async def test_another_tenants_host_is_refused_like_a_missing_one(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
-    owner, intruder = uuid4(), Console(system["catalog"], auth_secret)
+    owner, intruder = uuid4(), Console(system["catalog"], issuer)
     host_id = await announce(bus, owner, facts.make_disk(tmp_path, MIB), name="not-yours")
     image_id = await request(bus, intruder.account_id, host_id)
 
@@ -188,7 +189,7 @@ async def test_another_tenants_host_is_refused_like_a_missing_one(
 
 
 async def test_the_hosts_api_lists_my_hosts_only(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     capture, alice = system["capture"], uuid4()
     disk = facts.make_disk(tmp_path, 4096)
@@ -197,7 +198,7 @@ async def test_the_hosts_api_lists_my_hosts_only(
     await announce(bus, alice, disk, name="c-win", os=WINDOWS)
     await announce(bus, alice, disk, name="d-deleted", state="deleted")
     await announce(bus, uuid4(), disk, name="e-someone-elses")
-    headers = {"Authorization": f"Bearer {token_for(auth_secret, alice)}"}
+    headers = {"Authorization": f"Bearer {token_for(issuer, alice)}"}
 
     def hosts(**params: Any) -> httpx.Response:
         return httpx.get(capture.url("/v1/hosts"), headers=headers, params=params, timeout=5)
@@ -236,5 +237,5 @@ async def test_the_hosts_api_lists_my_hosts_only(
     bad_cursor = hosts(cursor="not-a-cursor")
     assert (bad_cursor.status_code, bad_cursor.json()["code"]) == (400, "invalid_cursor")
     assert bad_cursor.headers["content-type"].startswith("application/problem+json")
-    stranger = {"Authorization": f"Bearer {token_for(auth_secret, uuid4())}"}
+    stranger = {"Authorization": f"Bearer {token_for(issuer, uuid4())}"}
     assert httpx.get(capture.url("/v1/hosts"), headers=stranger, timeout=5).json()["items"] == []

@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 from aiokafka import ConsumerRecord
 
+from ims_testkit.tokens import Issuer
 from services.common.failpoints import CRASH_EXIT_CODE
 from tests.harness import Bus, ServiceProcess, body, eventually, token_for
 from tests.infra import TestStack
@@ -43,10 +44,10 @@ async def capture_job(stack: TestStack, image_id: UUID) -> asyncpg.Record:
 
 
 async def wait_status(
-    catalog: ServiceProcess, secret: str, account: UUID, image_id: UUID, status: str
+    catalog: ServiceProcess, issuer: Issuer, account: UUID, image_id: UUID, status: str
 ) -> dict[str, Any]:
     """The image as the catalog's API shows its owner, once it has ``status``."""
-    headers = {"Authorization": f"Bearer {token_for(secret, account)}"}
+    headers = {"Authorization": f"Bearer {token_for(issuer, account)}"}
 
     def probe() -> dict[str, Any] | None:
         response = httpx.get(catalog.url(f"/v1/images/{image_id}"), headers=headers, timeout=5)
@@ -105,7 +106,7 @@ def frozen(process: ServiceProcess) -> Iterator[None]:
 
 
 async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_file(
-    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+    deployment: TestStack, spawn: Spawn, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog, capture = spawn(deployment, "catalog"), spawn(deployment, "capture")
     capture.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "1"  # about 24 s for the whole disk
@@ -128,7 +129,7 @@ async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_fi
         stopped_after = time.monotonic() - sent_at
 
         failed = await bus.read("CaptureFailed", lambda rs: len(rs) >= 1, key=str(image_id))
-        image = await wait_status(catalog, auth_secret, account, image_id, "failed")
+        image = await wait_status(catalog, issuer, account, image_id, "failed")
         ready = await bus.read("ImageReady", lambda rs: True, key=str(image_id))
 
     # The fact travels through Kafka, then the watcher sees it within a second; the copy
@@ -145,7 +146,7 @@ async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_fi
 
 
 async def test_two_processes_share_the_queue_each_running_its_bounded_number(
-    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+    deployment: TestStack, spawn: Spawn, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog = spawn(deployment, "catalog")
     wide, narrow = spawn(deployment, "capture"), second_instance(spawn(deployment, "capture"))
@@ -176,7 +177,7 @@ async def test_two_processes_share_the_queue_each_running_its_bounded_number(
 
         await eventually(all_done, timeout=120, interval=0.2)
         for image_id in image_ids:
-            await wait_status(catalog, auth_secret, account, image_id, "normal")
+            await wait_status(catalog, issuer, account, image_id, "normal")
 
     assert most[wide.pid] == 2  # its bound, reached: the queue was longer than it
     assert most[narrow.pid] == 1
@@ -190,7 +191,7 @@ async def test_two_processes_share_the_queue_each_running_its_bounded_number(
 
 
 async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
-    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+    deployment: TestStack, spawn: Spawn, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog = spawn(deployment, "catalog")
     first, second = spawn(deployment, "capture"), second_instance(spawn(deployment, "capture"))
@@ -228,7 +229,7 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
             await eventually(finished, timeout=30)
             # Published while the first is still frozen: had it been frozen inside an
             # outbox batch, the database has ended that transaction and freed the relay lock.
-            image = await wait_status(catalog, auth_secret, account, image_id, "normal")
+            image = await wait_status(catalog, issuer, account, image_id, "normal")
             ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
 
         # Thawed: the first finds its lease lost, drops its copy and announces nothing.
@@ -249,7 +250,7 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
 
 
 async def test_a_capture_killed_mid_copy_is_finished_by_its_successor_without_orphans(
-    deployment: TestStack, spawn: Spawn, auth_secret: str, tmp_path: Path
+    deployment: TestStack, spawn: Spawn, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog, capture = spawn(deployment, "catalog"), spawn(deployment, "capture")
     capture.env["IMS_JOB_LEASE_SECONDS"] = "6"  # the successor may take the job soon
@@ -265,7 +266,7 @@ async def test_a_capture_killed_mid_copy_is_finished_by_its_successor_without_or
         assert len(staged_files(capture, image_id)) == 1  # what the crash left behind
 
         capture.start().wait_healthy()
-        image = await wait_status(catalog, auth_secret, account, image_id, "normal")
+        image = await wait_status(catalog, issuer, account, image_id, "normal")
         ready = await bus.read("ImageReady", lambda rs: len(rs) >= 1, key=str(image_id))
 
     assert len(event_ids(ready)) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import uuid4
 
+from ims_testkit.tokens import Issuer
 from tests.harness import Bus, ServiceProcess, eventually
 from tests.infra import TestStack
 from tests.integration.announced import facts_of, seeded_images_announced_once
@@ -27,10 +28,10 @@ async def captured(console: Console, bus: Bus, tmp_path: Path, names: list[str])
 
 
 async def test_owner_modifies_and_deletes_others_get_404(
-    system: dict[str, ServiceProcess], stack: TestStack, bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], stack: TestStack, bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog = system["catalog"]
-    alice, mallory = Console(catalog, auth_secret), Console(catalog, auth_secret)
+    alice, mallory = Console(catalog, issuer), Console(catalog, issuer)
     [image_id] = await captured(alice, bus, tmp_path, ["web-golden"])
     detail = alice.image(image_id).json()
     assert (detail["status_label"], detail["source"]["host_name"]) == ("正常", "ecs-test")
@@ -64,7 +65,7 @@ async def test_owner_modifies_and_deletes_others_get_404(
     assert updated["data"]["publish_status"] == "unpublished"
 
     # C7: published by an admin, it cannot be deleted; unpublished, it can.
-    admin = Console(catalog, auth_secret, admin=True)
+    admin = Console(catalog, issuer, admin=True)
     assert admin.request("POST", f"/v1/images/{image_id}/publish").json()["publish_status"] == (
         "published"
     )
@@ -95,13 +96,13 @@ async def test_owner_modifies_and_deletes_others_get_404(
 
 
 async def test_a_batch_delete_answers_per_image_and_deletes_the_others(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog = system["catalog"]
-    alice, bob = Console(catalog, auth_secret), Console(catalog, auth_secret)
+    alice, bob = Console(catalog, issuer), Console(catalog, issuer)
     first, second, published = await captured(alice, bus, tmp_path, ["a", "b", "c"])
     [bobs] = await captured(bob, bus, tmp_path, ["bobs"])
-    admin = Console(catalog, auth_secret, admin=True)
+    admin = Console(catalog, issuer, admin=True)
     assert admin.request("POST", f"/v1/images/{published}/publish").status_code == 200
     missing = str(uuid4())
 
@@ -124,10 +125,10 @@ async def test_a_batch_delete_answers_per_image_and_deletes_the_others(
 
 
 async def test_admin_adds_and_retires_public_images(
-    system: dict[str, ServiceProcess], bus: Bus, auth_secret: str
+    system: dict[str, ServiceProcess], bus: Bus, issuer: Issuer
 ) -> None:
     catalog = system["catalog"]
-    admin, tenant = Console(catalog, auth_secret, admin=True), Console(catalog, auth_secret)
+    admin, tenant = Console(catalog, issuer, admin=True), Console(catalog, issuer)
     added = admin.request(
         "POST",
         "/v1/public-images",

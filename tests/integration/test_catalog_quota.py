@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pytest
 
+from ims_testkit.tokens import Issuer
 from tests.harness import Bus, ServiceProcess, body, eventually, service_process
 from tests.infra import TestStack
 from tests.integration import facts
@@ -37,11 +38,11 @@ def quota_deployment(stack: TestStack) -> Iterator[TestStack]:
 
 @pytest.fixture(scope="module")
 def catalogs(
-    quota_deployment: TestStack, auth_secret: str
+    quota_deployment: TestStack, issuer: Issuer
 ) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
     """Two catalog processes of one deployment (one consumer group, one database), shared
     by this module's tests, each of which works with accounts of its own."""
-    pair = [service_process(quota_deployment, "catalog", auth_secret=auth_secret) for _ in "12"]
+    pair = [service_process(quota_deployment, "catalog", issuer=issuer) for _ in "12"]
     try:
         for process in pair:
             process.start()
@@ -68,9 +69,9 @@ async def count_held(stack: TestStack, account_id: UUID) -> dict[str, int]:
 async def test_twenty_concurrent_creates_with_ten_free_accept_exactly_ten(
     quota_deployment: TestStack,
     catalogs: tuple[ServiceProcess, ServiceProcess],
-    auth_secret: str,
+    issuer: Issuer,
 ) -> None:
-    alice = Console(catalogs[0], auth_secret)
+    alice = Console(catalogs[0], issuer)
     host_id = uuid4()  # no host facts: nothing runs the captures here anyway
 
     async def create(catalog: ServiceProcess, n: int) -> httpx.Response:
@@ -108,7 +109,7 @@ async def test_twenty_concurrent_creates_with_ten_free_accept_exactly_ten(
     assert problem["code"] == "quota_exceeded"
     assert "您还可以创建0个私有镜像" in problem["detail"]
     assert "提交工单" in problem["detail"]
-    english = Console(catalogs[1], auth_secret, alice.account_id, language="en")
+    english = Console(catalogs[1], issuer, alice.account_id, language="en")
     assert "submit a ticket" in english.create(host_id, "img-11").json()["detail"]
     page = alice.private_tab()
     assert page["quota"] == {
@@ -124,11 +125,11 @@ async def test_capture_requests_from_other_services_hold_the_quota_too(
     quota_deployment: TestStack,
     catalogs: tuple[ServiceProcess, ServiceProcess],
     spawn: Spawn,
-    auth_secret: str,
+    issuer: Issuer,
 ) -> None:
     notifier = spawn(quota_deployment, "notifier").start()
-    admin = Console(catalogs[0], auth_secret, admin=True)
-    bob = Console(catalogs[1], auth_secret)
+    admin = Console(catalogs[0], issuer, admin=True)
+    bob = Console(catalogs[1], issuer)
     assert admin.request(
         "PUT", f"/v1/accounts/{bob.account_id}/quota", json={"private_images": 3}
     ).json()["private_images"] == {
@@ -202,9 +203,9 @@ async def test_capture_requests_from_other_services_hold_the_quota_too(
 
 
 async def test_a_creating_image_is_neither_modified_nor_deleted(
-    catalogs: tuple[ServiceProcess, ServiceProcess], auth_secret: str
+    catalogs: tuple[ServiceProcess, ServiceProcess], issuer: Issuer
 ) -> None:
-    alice = Console(catalogs[0], auth_secret)
+    alice = Console(catalogs[0], issuer)
     created = alice.create(uuid4(), "still-creating")
     assert created.status_code == 202
     assert created.headers["location"] == f"/v1/images/{created.json()['image_id']}"
@@ -229,9 +230,9 @@ async def test_a_creating_image_is_neither_modified_nor_deleted(
 
 
 async def test_a_tenant_calling_an_admin_route_gets_403(
-    catalogs: tuple[ServiceProcess, ServiceProcess], auth_secret: str
+    catalogs: tuple[ServiceProcess, ServiceProcess], issuer: Issuer
 ) -> None:
-    tenant = Console(catalogs[0], auth_secret)
+    tenant = Console(catalogs[0], issuer)
     own = tenant.create(uuid4(), "mine").json()["image_id"]
     other = uuid4()
     public = {
@@ -271,9 +272,9 @@ async def test_two_catalog_processes_announce_each_seeded_public_image_once(
 
 
 async def test_a_retried_create_with_its_idempotency_key_makes_one_image(
-    quota_deployment: TestStack, catalogs: tuple[ServiceProcess, ServiceProcess], auth_secret: str
+    quota_deployment: TestStack, catalogs: tuple[ServiceProcess, ServiceProcess], issuer: Issuer
 ) -> None:
-    carol = Console(catalogs[0], auth_secret)
+    carol = Console(catalogs[0], issuer)
     host_id, key = uuid4(), {"Idempotency-Key": "console-request-42"}
     payload = {"host_id": str(host_id), "name": "retried"}
     first = carol.request("POST", "/v1/images", json=payload, headers=key)

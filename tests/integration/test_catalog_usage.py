@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import UUID
 
+from ims_testkit.tokens import Issuer
 from tests.harness import Bus, ServiceProcess, eventually
 from tests.infra import TestStack
 from tests.integration.announced import facts_of
@@ -23,10 +24,10 @@ def stored_files(store: Path, image_ids: list[str]) -> dict[str, int]:
 
 
 async def test_usage_equals_the_stored_files_after_captures_failures_and_deletes(
-    system: dict[str, ServiceProcess], stack: TestStack, bus: Bus, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], stack: TestStack, bus: Bus, issuer: Issuer, tmp_path: Path
 ) -> None:
     store = stack.tmp_dir / "images"
-    alice = Console(system["catalog"], auth_secret)
+    alice = Console(system["catalog"], issuer)
     small = await stopped_host(bus, tmp_path, alice.account_id, 3000)
     large = await stopped_host(bus, tmp_path, alice.account_id, 5 * 1024 * 1024 + 7)
     running = await stopped_host(bus, tmp_path, alice.account_id, 2000, state="running")
@@ -88,9 +89,7 @@ async def test_usage_equals_the_stored_files_after_captures_failures_and_deletes
         assert len(await facts_of(bus, "ImageDeleted", images[name], 1)) == 1
 
     # An admin reads anyone's usage; a tenant only its own.
-    admin = Console(system["catalog"], auth_secret, admin=True)
+    admin = Console(system["catalog"], issuer, admin=True)
     assert admin.get("/v1/usage", account_id=str(alice.account_id)).json() == usage
-    other = Console(system["catalog"], auth_secret).get(
-        "/v1/usage", account_id=str(alice.account_id)
-    )
+    other = Console(system["catalog"], issuer).get("/v1/usage", account_id=str(alice.account_id))
     assert (other.status_code, other.json()["code"]) == (403, "forbidden")

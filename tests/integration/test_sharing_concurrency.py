@@ -16,6 +16,7 @@ from uuid import UUID
 import httpx
 from aiokafka import ConsumerRecord
 
+from ims_testkit.tokens import Issuer
 from schemas.events import membership_id
 from tests.harness import Bus, ServiceProcess, body, eventually
 from tests.infra import TestStack
@@ -41,7 +42,7 @@ async def image_known(stack: TestStack, image_id: UUID) -> None:
 
 
 async def test_the_limit_holds_when_20_adds_race_across_two_processes(
-    deployment: TestStack, spawn: Spawn, auth_secret: str
+    deployment: TestStack, spawn: Spawn, issuer: Issuer
 ) -> None:
     first, second = spawn(deployment, "sharing"), spawn(deployment, "sharing")
     for process in (first, second):
@@ -49,8 +50,8 @@ async def test_the_limit_holds_when_20_adds_race_across_two_processes(
     for process in (first, second):
         process.wait_healthy()
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
-        alice = await new_account(bus, auth_secret)
-        others = [await new_account(bus, auth_secret) for _ in range(130)]
+        alice = await new_account(bus, issuer)
+        others = [await new_account(bus, issuer) for _ in range(130)]
         image_id, _ = await announced_image(bus, alice.account_id)
         await sharing_knows(deployment, [alice, *others])
         await image_known(deployment, image_id)
@@ -85,13 +86,13 @@ async def test_the_limit_holds_when_20_adds_race_across_two_processes(
 
 
 async def test_a_batch_of_10_images_by_100_accounts_is_answered_per_pair_facts_once(
-    deployment: TestStack, spawn: Spawn, auth_secret: str
+    deployment: TestStack, spawn: Spawn, issuer: Issuer
 ) -> None:
     sharing = spawn(deployment, "sharing")
     sharing.start().wait_healthy()
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
-        alice = await new_account(bus, auth_secret)
-        others = [await new_account(bus, auth_secret) for _ in range(100)]
+        alice = await new_account(bus, issuer)
+        others = [await new_account(bus, issuer) for _ in range(100)]
         images = [(await announced_image(bus, alice.account_id, f"img-{i}"))[0] for i in range(9)]
         young, _ = await announced_image(bus, alice.account_id, "still-creating", ready=False)
         await sharing_knows(deployment, [alice, *others])
@@ -135,7 +136,7 @@ async def test_a_batch_of_10_images_by_100_accounts_is_answered_per_pair_facts_o
 
 
 async def test_128_offers_make_one_prompt_not_128_messages(
-    deployment: TestStack, spawn: Spawn, auth_secret: str
+    deployment: TestStack, spawn: Spawn, issuer: Issuer
 ) -> None:
     sharing, notifier = spawn(deployment, "sharing"), spawn(deployment, "notifier")
     for process in (sharing, notifier):
@@ -143,7 +144,7 @@ async def test_128_offers_make_one_prompt_not_128_messages(
     for process in (sharing, notifier):
         process.wait_healthy()
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
-        alice, bob = await new_account(bus, auth_secret), await new_account(bus, auth_secret)
+        alice, bob = await new_account(bus, issuer), await new_account(bus, issuer)
         images = [(await announced_image(bus, alice.account_id, f"img-{i}"))[0] for i in range(128)]
         await sharing_knows(deployment, [alice, bob])
         for image_id in images:

@@ -12,6 +12,7 @@ from uuid import uuid4
 
 from aiokafka import ConsumerRecord
 
+from ims_testkit.tokens import Issuer
 from schemas.envelope import Envelope
 from schemas.events import ShareAccepted, ShareOffered, ShareRevoked, membership_id
 from tests.harness import Bus, ServiceProcess, body, eventually
@@ -32,10 +33,10 @@ from tests.integration.sharing_kit import (
 
 
 async def test_one_prompt_grows_shrinks_and_resolves_as_offers_come_and_go(
-    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog, sharing, notifier = system["catalog"], system["sharing"], system["notifier"]
-    alice, carol, bob = [await new_account(bus, auth_secret) for _ in range(3)]
+    alice, carol, bob = [await new_account(bus, issuer) for _ in range(3)]
     alices = [await captured_image(bus, catalog, alice, tmp_path, f"alice-{i}") for i in range(3)]
     carols = [await captured_image(bus, catalog, carol, tmp_path, f"carol-{i}") for i in range(2)]
     await sharing_knows(stack, [alice, carol, bob])
@@ -114,12 +115,12 @@ async def latest_prompt_lists(
 
 
 async def test_a_revocation_that_arrives_before_its_offer_leaves_no_prompt(
-    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, auth_secret: str
+    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, issuer: Issuer
 ) -> None:
     """Sharing's facts travel on different topics: ShareRevoked (sequence 2) may be read
     before the ShareOffered (1) it ends. Published here as sharing would publish them."""
     notifier = system["notifier"]
-    owner, erin = await new_account(bus, auth_secret), await new_account(bus, auth_secret)
+    owner, erin = await new_account(bus, issuer), await new_account(bus, issuer)
     image_id = uuid4()
     member = membership_id(image_id, erin.account_id)
     parties: dict[str, Any] = {
@@ -157,13 +158,13 @@ async def test_a_revocation_that_arrives_before_its_offer_leaves_no_prompt(
 
 
 async def test_forged_membership_facts_are_dead_lettered_by_catalog_and_notifier(
-    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, auth_secret: str,
+    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, issuer: Issuer,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     """Only the owner offers and revokes, only the member answers, each fact keyed by its
     membership; the catalog also knows whose image it is."""
     catalog = system["catalog"]
-    alice, bob, mallory = [await new_account(bus, auth_secret) for _ in range(3)]
+    alice, bob, mallory = [await new_account(bus, issuer) for _ in range(3)]
     image_id = await captured_image(bus, catalog, alice, tmp_path, "target")
     member = membership_id(image_id, bob.account_id)
     now = datetime.now(UTC)

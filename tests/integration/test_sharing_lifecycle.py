@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import UUID, uuid4
 
+from ims_testkit.tokens import Issuer
 from schemas.events import membership_id
 from tests.harness import Bus, ServiceProcess, body, eventually
 from tests.infra import TestStack
@@ -42,10 +43,10 @@ async def share_and_answer(
 
 
 async def test_the_recipient_loses_what_the_owner_cancels_removes_or_deletes(
-    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog, sharing = system["catalog"], system["sharing"]
-    alice, bob = await new_account(bus, auth_secret), await new_account(bus, auth_secret)
+    alice, bob = await new_account(bus, issuer), await new_account(bus, issuer)
     cancelled, removed, deleted = [
         await captured_image(bus, catalog, alice, tmp_path, name) for name in ("c", "r", "d")
     ]
@@ -100,11 +101,11 @@ async def test_the_recipient_loses_what_the_owner_cancels_removes_or_deletes(
 
 
 async def test_only_an_accepted_share_with_the_images_disk_passes_the_launch_check(
-    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, auth_secret: str, tmp_path: Path
+    system: dict[str, ServiceProcess], bus: Bus, stack: TestStack, issuer: Issuer, tmp_path: Path
 ) -> None:
     catalog, sharing = system["catalog"], system["sharing"]
-    alice, bob = await new_account(bus, auth_secret), await new_account(bus, auth_secret)
-    stranger = await new_account(bus, auth_secret)
+    alice, bob = await new_account(bus, issuer), await new_account(bus, issuer)
+    stranger = await new_account(bus, issuer)
     pending = await captured_image(bus, catalog, alice, tmp_path, "pending")
     rejected = await captured_image(bus, catalog, alice, tmp_path, "rejected")
     windows = await captured_image(bus, catalog, alice, tmp_path, "win", os=WINDOWS)

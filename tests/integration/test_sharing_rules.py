@@ -17,6 +17,7 @@ import httpx
 import pytest
 from aiokafka import ConsumerRecord
 
+from ims_testkit.tokens import Issuer
 from schemas.events import (
     PLATFORM_TENANT,
     ImageDeleted,
@@ -39,10 +40,10 @@ from tests.integration.sharing_kit import (
 
 
 @pytest.fixture(scope="module")
-def sharing_only(stack: TestStack, auth_secret: str) -> Iterator[tuple[TestStack, ServiceProcess]]:
+def sharing_only(stack: TestStack, issuer: Issuer) -> Iterator[tuple[TestStack, ServiceProcess]]:
     """One sharing process on a deployment of this module's own."""
     with own_deployment(stack) as own:
-        sharing = service_process(own, "sharing", auth_secret=auth_secret)
+        sharing = service_process(own, "sharing", issuer=issuer)
         sharing.start().wait_healthy()
         try:
             yield own, sharing
@@ -67,14 +68,14 @@ async def known(sharing: ServiceProcess, tenant: Tenant, image_id: object) -> No
 
 
 async def test_every_rule_is_refused_with_its_code(
-    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, auth_secret: str
+    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, issuer: Issuer
 ) -> None:
     own, sharing = sharing_only
-    alice = await new_account(own_bus, auth_secret)
-    bob = await new_account(own_bus, auth_secret)
-    closed = await new_account(own_bus, auth_secret, status="closed")
+    alice = await new_account(own_bus, issuer)
+    bob = await new_account(own_bus, issuer)
+    closed = await new_account(own_bus, issuer, status="closed")
     prod = Project(project_id=uuid4(), name="prod", region=None)
-    dedicated = await new_account(own_bus, auth_secret, kind="dedicated_cloud", projects=(prod,))
+    dedicated = await new_account(own_bus, issuer, kind="dedicated_cloud", projects=(prod,))
     image_id, _ = await announced_image(own_bus, alice.account_id)
     creating_id, _ = await announced_image(own_bus, alice.account_id, "young", ready=False)
     public_id = uuid4()
@@ -136,10 +137,10 @@ async def test_every_rule_is_refused_with_its_code(
 
 
 async def test_only_the_recipient_answers_its_offers(
-    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, auth_secret: str
+    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, issuer: Issuer
 ) -> None:
     own, sharing = sharing_only
-    alice, bob, carol = [await new_account(own_bus, auth_secret) for _ in range(3)]
+    alice, bob, carol = [await new_account(own_bus, issuer) for _ in range(3)]
     image_id, _ = await announced_image(own_bus, alice.account_id)
     await known(sharing, alice, image_id)
     await sharing_knows(own, [carol])
@@ -167,11 +168,11 @@ async def test_only_the_recipient_answers_its_offers(
 
 
 async def test_the_129th_account_is_refused(
-    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, auth_secret: str
+    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, issuer: Issuer
 ) -> None:
     own, sharing = sharing_only
-    alice = await new_account(own_bus, auth_secret)
-    others = [await new_account(own_bus, auth_secret) for _ in range(129)]
+    alice = await new_account(own_bus, issuer)
+    others = [await new_account(own_bus, issuer) for _ in range(129)]
     image_id, _ = await announced_image(own_bus, alice.account_id)
     await known(sharing, alice, image_id)
     await sharing_knows(own, others)
@@ -186,10 +187,10 @@ async def test_the_129th_account_is_refused(
 
 
 async def test_a_closed_account_loses_its_offers_and_the_owner_its_tenant(
-    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, auth_secret: str
+    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, issuer: Issuer
 ) -> None:
     own, sharing = sharing_only
-    alice, bob = await new_account(own_bus, auth_secret), await new_account(own_bus, auth_secret)
+    alice, bob = await new_account(own_bus, issuer), await new_account(own_bus, issuer)
     image_id, _ = await announced_image(own_bus, alice.account_id)
     await known(sharing, alice, image_id)
     await sharing_knows(own, [bob])
@@ -198,7 +199,7 @@ async def test_a_closed_account_loses_its_offers_and_the_owner_its_tenant(
     assert outcomes(offer) == [("offered", None)]
 
     # IAM closes bob's account: no one asks him, his offer ends.
-    await new_account(own_bus, auth_secret, bob.name, status="closed", sequence=2,
+    await new_account(own_bus, issuer, bob.name, status="closed", sequence=2,
                       account_id=bob.account_id)  # fmt: skip
 
     def no_tenants() -> bool:
@@ -216,14 +217,14 @@ async def test_a_closed_account_loses_its_offers_and_the_owner_its_tenant(
 
 
 async def test_facts_about_someone_elses_image_are_dead_lettered(
-    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, auth_secret: str
+    sharing_only: tuple[TestStack, ServiceProcess], own_bus: Bus, issuer: Issuer
 ) -> None:
     """Sharing trusts no fact blindly: an image fact in another account's name, or about
     another owner's image, or a public-image fact not from the platform, is parked."""
     own, sharing = sharing_only
     alice, mallory = (
-        await new_account(own_bus, auth_secret),
-        await new_account(own_bus, auth_secret),
+        await new_account(own_bus, issuer),
+        await new_account(own_bus, issuer),
     )
     image_id, last = await announced_image(own_bus, alice.account_id)
     await known(sharing, alice, image_id)

@@ -3,13 +3,14 @@ made again on a second run (the quick start's first command failed on a clean cl
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 from uuid import uuid4
 
 from deploy.stack.demo import demo_id, write_tokens
 from deploy.stack.state import StackState
-from services.common.auth import verify_token
+from services.common.tokens import JwksVerifier
 
 
 def _env(path: Path) -> dict[str, str]:
@@ -27,8 +28,9 @@ def test_tokens_file_is_created_in_a_fresh_state_dir(tmp_path: Path) -> None:
     values = _env(path)
     assert set(values) == {"ALICE_TOKEN", "BOB_TOKEN", "DEMO_IMAGE_ID"}
     assert values["DEMO_IMAGE_ID"] == str(image_id)
-    alice = verify_token(state.auth_secret(), values["ALICE_TOKEN"])
-    bob = verify_token(state.auth_secret(), values["BOB_TOKEN"])
+    verifier = JwksVerifier(str(state.jwks_path), state.issuer().issuer)
+    alice = asyncio.run(verifier.verify(values["ALICE_TOKEN"]))
+    bob = asyncio.run(verifier.verify(values["BOB_TOKEN"]))
     assert (alice.account_id, alice.account_name) == (demo_id("account:alice"), "alice")
     assert (bob.account_id, bob.account_name) == (demo_id("account:bob"), "bob")
 
