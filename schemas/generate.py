@@ -2,10 +2,13 @@
 
     python -m schemas.generate            # write schemas/json/*.schema.json and asyncapi.yaml
     python -m schemas.generate --check    # exit 1 listing the files that are not up to date
+    python -m schemas.generate --release  # write, then keep each new version's baseline
 
-Writing refuses (exit 2) to overwrite a published schema with a change that breaks its
-readers or writers: such a change needs a new ``VERSION`` of the event. ``--allow-breaking``
-overrides that, for a contract nobody consumes yet.
+``schemas/released/`` keeps every event version as it was first released; it is written
+once per version (``--release``) and never changed. Writing refuses (exit 2) a schema that
+breaks its readers or writers, compared with its released baseline and with the file on
+disk: such a change needs a new ``VERSION`` of the event. ``--allow-breaking`` overrides
+the comparison with the file on disk only, for a version not released yet.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from schemas.topics import TOPICS, TopicSpec
 
 ROOT = Path(__file__).resolve().parent
 JSON_DIR = "json"
+RELEASED_DIR = "released"
 ASYNCAPI_FILE = "asyncapi.yaml"
 BASE_URI = "https://schemas.ims.example/"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -248,15 +252,51 @@ def outdated(root: Path, files: dict[str, str]) -> list[str]:
     return sorted(differ) + stale(root, files)
 
 
-def breaking_in_files(root: Path, files: dict[str, str]) -> dict[str, list[str]]:
-    """Breaking changes of each generated schema against the same version on disk."""
+def released_path(path: str) -> str:
+    """Where the released baseline of the schema at ``path`` (``json/...``) is kept."""
+    return f"{RELEASED_DIR}/{path.removeprefix(f'{JSON_DIR}/')}"
+
+
+def _schema_paths(files: dict[str, str]) -> list[str]:
+    return [path for path in files if path.startswith(f"{JSON_DIR}/")]
+
+
+def unreleased(root: Path, files: dict[str, str]) -> list[str]:
+    """Generated schemas with no released baseline yet."""
+    return sorted(p for p in _schema_paths(files) if not (root / released_path(p)).is_file())
+
+
+def breaking_in_files(
+    root: Path, files: dict[str, str], *, released_only: bool = False
+) -> dict[str, list[str]]:
+    """Breaking changes of each generated schema against its released baseline and (unless
+    ``released_only``) the same version on disk, each problem saying against which."""
     found: dict[str, list[str]] = {}
-    for path, text in files.items():
-        if path.startswith(f"{JSON_DIR}/") and (root / path).is_file():
-            old = json.loads((root / path).read_text(encoding="utf-8"))
-            if problems := breaking_changes(old, json.loads(text)):
-                found[path] = problems
+    for path in _schema_paths(files):
+        new = json.loads(files[path])
+        baselines = {"the released schema": root / released_path(path)}
+        if not released_only:
+            baselines["the file on disk"] = root / path
+        problems = [
+            f"{problem} (against {label} schemas/{baseline.relative_to(root)})"
+            for label, baseline in baselines.items()
+            if baseline.is_file()
+            for problem in breaking_changes(json.loads(baseline.read_text("utf-8")), new)
+        ]
+        if problems:
+            found[path] = problems
     return found
+
+
+def release(root: Path, files: dict[str, str]) -> list[str]:
+    """Keep the baseline of each generated version that has none; never rewrite one."""
+    written = []
+    for path in unreleased(root, files):
+        target = root / released_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(files[path], encoding="utf-8")
+        written.append(released_path(path))
+    return written
 
 
 def write(root: Path, files: dict[str, str]) -> list[str]:
@@ -279,7 +319,12 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(prog="python -m schemas.generate", description=__doc__)
     parser.add_argument("--check", action="store_true", help="only report files not up to date")
     parser.add_argument(
-        "--allow-breaking", action="store_true", help="overwrite a published schema anyway"
+        "--allow-breaking",
+        action="store_true",
+        help="overwrite a schema on disk anyway (never a released one)",
+    )
+    parser.add_argument(
+        "--release", action="store_true", help="then keep the baseline of each new version"
     )
     args = parser.parse_args(argv)
     files = generate()
@@ -294,12 +339,22 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
             print(f"not up to date: schemas/{path}", file=sys.stderr)
         if differ:
             print("run python -m schemas.generate", file=sys.stderr)
-        return 1 if differ or breaking else 0
-    if breaking and not args.allow_breaking:
-        print("nothing written (use --allow-breaking for an unpublished contract)", file=sys.stderr)
+        new = unreleased(root, files)
+        for path in new:
+            print(f"not released: schemas/{path}", file=sys.stderr)
+        if new:
+            print("run python -m schemas.generate --release", file=sys.stderr)
+        return 1 if differ or breaking or new else 0
+    if args.allow_breaking:
+        breaking = breaking_in_files(root, files, released_only=True)
+    if breaking:
+        print("nothing written (--allow-breaking is for unreleased versions)", file=sys.stderr)
         return 2
     for path in write(root, files):
         print(f"wrote schemas/{path}")
+    if args.release:
+        for path in release(root, files):
+            print(f"released schemas/{path}")
     return 0
 
 

@@ -20,8 +20,10 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from ims_testkit.tokens import Issuer
+from schemas.topics import TOPICS
 from tests.harness import Bus, ServiceProcess, body, eventually, service_process
 from tests.infra import TestStack
 from tests.integration import facts
@@ -121,13 +123,32 @@ async def test_twenty_concurrent_creates_with_ten_free_accept_exactly_ten(
     assert len(page["items"]) == 10
 
 
+def spread_over_partitions(per_partition: int) -> list[UUID]:
+    """Image ids whose records land ``per_partition`` on each partition of CaptureRequested
+    (keyed by image id, placed as the producer's default partitioner places them)."""
+    partitions = list(range(next(t for t in TOPICS if t.name == "CaptureRequested").partitions))
+    placed: dict[int, list[UUID]] = {p: [] for p in partitions}
+    while any(len(ids) < per_partition for ids in placed.values()):
+        image_id = uuid4()
+        ids = placed[DefaultPartitioner()(str(image_id).encode(), partitions, partitions)]
+        if len(ids) < per_partition:
+            ids.append(image_id)
+    return [image_id for ids in placed.values() for image_id in ids]
+
+
 async def test_capture_requests_from_other_services_hold_the_quota_too(
-    quota_deployment: TestStack,
-    catalogs: tuple[ServiceProcess, ServiceProcess],
-    spawn: Spawn,
-    issuer: Issuer,
+    deployment: TestStack, spawn: Spawn, issuer: Issuer
 ) -> None:
-    notifier = spawn(quota_deployment, "notifier").start()
+    """24 requests for one account with 3 free slots, 8 on each partition, sent at once to
+    two catalog processes. Each partition's batch is one transaction, and each pauses half
+    way through (the failpoint), its admissions uncommitted: without the account's lock
+    the other batches, in both processes, count none of them and admit as many again."""
+    catalogs = [spawn(deployment, "catalog") for _ in "12"]
+    for catalog in catalogs:
+        catalog.start(failpoints="consumer.mid_batch:pause")
+    for catalog in catalogs:
+        catalog.wait_healthy()
+    notifier = spawn(deployment, "notifier").start()
     admin = Console(catalogs[0], issuer, admin=True)
     bob = Console(catalogs[1], issuer)
     assert admin.request(
@@ -138,9 +159,9 @@ async def test_capture_requests_from_other_services_hold_the_quota_too(
         "remaining": 3,
         "text": "您还可以创建3个私有镜像。",
     }
-    image_ids = [uuid4() for _ in range(7)]
-    async with Bus(quota_deployment.kafka_bootstrap, quota_deployment.topic_prefix) as bus:
-        # Keys spread over the partitions, so both catalog processes take some at once.
+    image_ids = spread_over_partitions(8)
+    wanted = {str(i) for i in image_ids}
+    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
         await asyncio.gather(
             *(
                 bus.send(
@@ -151,22 +172,27 @@ async def test_capture_requests_from_other_services_hold_the_quota_too(
                 for n, image_id in enumerate(image_ids)
             )
         )
-        wanted = {str(i) for i in image_ids}
 
-        def decided(accepted: list[Any], refused: list[Any]) -> set[str]:
-            return {body(r)["data"]["image_id"] for r in accepted + refused} & wanted
+        # Generous: with the lock, the paused batches of one account take turns.
+        async def all_decided() -> bool:
+            return sum((await count_held(deployment, bob.account_id)).values()) == len(wanted)
 
-        accepted: list[Any] = []
+        await eventually(all_decided, timeout=300)
+        held = await count_held(deployment, bob.account_id)
         refused = await bus.read(
-            "CaptureRefused", lambda rs: len({body(r)["subject"] for r in rs} & wanted) >= 4
+            "CaptureRefused",
+            lambda rs: len({body(r)["subject"] for r in rs} & wanted) >= held.get("failed", 0),
         )
         accepted = await bus.read(
-            "CaptureAccepted", lambda rs: len(decided(rs, refused)) == len(wanted)
+            "CaptureAccepted",
+            lambda rs: len({body(r)["subject"] for r in rs} & wanted) >= held.get("creating", 0),
         )
+    assert held == {"creating": 3, "failed": 21}
     accepted_ids = {body(r)["subject"] for r in accepted} & wanted
     refused_ids = {body(r)["subject"] for r in refused} & wanted
-    assert (len(accepted_ids), len(refused_ids)) == (3, 4)
+    assert (len(accepted_ids), len(refused_ids)) == (3, 21)
     assert not accepted_ids & refused_ids
+    assert any("failpoint.pause" in c.log_path.read_text(errors="replace") for c in catalogs)
     refusal = next(body(r) for r in refused if body(r)["subject"] in refused_ids)
     assert refusal["sequence"] == 1
     assert refusal["tenant"] == str(bob.account_id)
@@ -177,7 +203,6 @@ async def test_capture_requests_from_other_services_hold_the_quota_too(
     # The requester sees why in the catalog, and the owner is told (N4).
     failed = bob.image(refusal["subject"]).json()
     assert (failed["status"], failed["failure"]["code"]) == ("failed", "quota_exceeded")
-    assert await count_held(quota_deployment, bob.account_id) == {"creating": 3, "failed": 4}
     assert bob.create(uuid4()).json()["code"] == "quota_exceeded"  # events and API alike
 
     notifier.wait_healthy()
@@ -188,7 +213,7 @@ async def test_capture_requests_from_other_services_hold_the_quota_too(
         )
         return [n for n in response.json() if n["image_id"] in refused_ids]
 
-    told = await eventually(lambda: len(notices()) == 4 and notices())
+    told = await eventually(lambda: len(notices()) == 21 and notices(), timeout=120)
     assert {n["kind"] for n in told} == {"capture_failed"}
     assert all("配额" in n["text"] for n in told)
 

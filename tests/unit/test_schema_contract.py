@@ -1,15 +1,14 @@
 """The published contract (schemas/json, schemas/asyncapi.yaml) matches the models.
 
 Breaking changes are checked before drift: regenerating the files must never be the way a
-breaking change gets in. The baseline is the committed file on disk and, where git has it,
-the file at ``$IMS_SCHEMA_BASE`` (default HEAD; CI may set the branch it merges into).
+breaking change gets in. Every event version is compared with its released baseline
+(schemas/released, written once per version) and with the committed file on disk.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from jsonschema import Draft202012Validator
 
 from schemas import compat, generate
 from schemas.envelope import Envelope
-from schemas.events import EVENT_TYPES, Event
+from schemas.events import EVENT_TYPES, Event, ImageReady
 from schemas.topics import TOPICS
 
 ROOT = generate.ROOT
@@ -31,39 +30,84 @@ IDS = [m.event_type() for m in EVENT_TYPES]
 # --- the committed contract -------------------------------------------------------------
 
 
-def _at_base(path: str) -> dict[str, Any] | None:
-    base = os.environ.get("IMS_SCHEMA_BASE", "HEAD")
-    try:
-        shown = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{base}:./{path}"],
-            capture_output=True,
-            check=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    loaded: dict[str, Any] = json.loads(shown.stdout)
-    return loaded
+def contract_problems(root: Path, files: dict[str, str], model: type[Event]) -> list[str]:
+    """Why the generated ``files`` may not be committed in ``root`` for ``model``."""
+    path = generate.schema_file(model)
+    if path in generate.unreleased(root, files):
+        return [f"no released baseline schemas/{generate.released_path(path)}"]
+    return generate.breaking_in_files(root, {path: files[path]}).get(path, [])
 
 
 @pytest.mark.parametrize("model", EVENT_TYPES, ids=IDS)
 def test_no_breaking_change_without_a_new_version(model: type[Event]) -> None:
-    path = generate.schema_file(model)
-    new = json.loads(GENERATED[path])
-    on_disk = ROOT / path
-    baselines = {
-        "committed file": json.loads(on_disk.read_text("utf-8")) if on_disk.is_file() else None,
-        "git base": _at_base(path),
-    }
-    for label, old in baselines.items():
-        if old is None:
-            continue
-        problems = compat.breaking_changes(old, new)
-        assert not problems, (
-            f"{model.event_type()} breaks readers or writers of the published schemas/{path} "
-            f"({label}): {'; '.join(problems)}. Do not edit a published version: bump VERSION "
-            f"of {model.__name__} (a new type ims.{model.NAME}.v{model.VERSION + 1})."
-        )
+    problems = contract_problems(ROOT, GENERATED, model)
+    assert not problems, (
+        f"{model.event_type()} breaks readers or writers of its released contract: "
+        f"{'; '.join(problems)}. Do not edit a released version: bump VERSION of "
+        f"{model.__name__} (a new type ims.{model.NAME}.v{model.VERSION + 1}) and release "
+        "it (schemas/README.md)."
+    )
+
+
+def released_copy(root: Path) -> None:
+    """The repository's contract, as committed and released, in ``root``."""
+    for directory in (generate.JSON_DIR, generate.RELEASED_DIR):
+        shutil.copytree(ROOT / directory, root / directory)
+    shutil.copy(ROOT / generate.ASYNCAPI_FILE, root / generate.ASYNCAPI_FILE)
+
+
+def test_a_breaking_change_committed_with_its_regenerated_files_fails(tmp_path: Path) -> None:
+    released_copy(tmp_path)
+    assert contract_problems(tmp_path, GENERATED, ImageReady) == []
+    # ImageReady v1 loses a required field and changes a field's type, without a new
+    # version, and is committed together with its regenerated files.
+    path = generate.schema_file(ImageReady)
+    changed = json.loads(GENERATED[path])
+    data = changed["$defs"][ImageReady.__name__]
+    del data["properties"]["checksum_sha256"]
+    data["required"].remove("checksum_sha256")
+    data["properties"]["size_bytes"] = {"type": "string"}
+    files = {**GENERATED, path: generate.render_json(changed)}
+    generate.write(tmp_path, files)
+    assert generate.outdated(tmp_path, files) == []  # no drift
+    committed = json.loads((tmp_path / path).read_text("utf-8"))
+    assert compat.breaking_changes(committed, changed) == []  # nothing new against itself
+    problems = contract_problems(tmp_path, files, ImageReady)
+    assert any("checksum_sha256" in p and "released" in p for p in problems), problems
+    assert any("size_bytes" in p and "released" in p for p in problems), problems
+
+
+def test_a_version_without_its_released_baseline_fails(tmp_path: Path) -> None:
+    released_copy(tmp_path)
+    (tmp_path / generate.released_path(generate.schema_file(ImageReady))).unlink()
+    assert contract_problems(tmp_path, GENERATED, ImageReady) == [
+        "no released baseline schemas/released/ImageReady.v1.schema.json"
+    ]
+    assert generate.main(["--check"], root=tmp_path) == 1
+    assert generate.main(["--release"], root=tmp_path) == 0
+    assert contract_problems(tmp_path, GENERATED, ImageReady) == []
+
+
+def test_release_keeps_a_baseline_once_and_never_rewrites_it(tmp_path: Path) -> None:
+    assert generate.main(["--release"], root=tmp_path) == 0
+    released_names = sorted(p.name for p in (tmp_path / generate.RELEASED_DIR).iterdir())
+    assert released_names == sorted(generate.schema_file(m).split("/")[1] for m in EVENT_TYPES)
+    path = tmp_path / generate.released_path(generate.schema_file(ImageReady))
+    released = json.loads(path.read_text("utf-8"))
+    released["description"] = "as it was released"
+    path.write_text(generate.render_json(released))
+    assert generate.main(["--release"], root=tmp_path) == 0
+    assert json.loads(path.read_text("utf-8"))["description"] == "as it was released"
+
+
+def test_allow_breaking_never_overrides_a_released_baseline(tmp_path: Path) -> None:
+    released_copy(tmp_path)
+    path = tmp_path / generate.released_path(generate.schema_file(ImageReady))
+    released = json.loads(path.read_text("utf-8"))
+    released["properties"]["legacy"] = {"type": "string"}
+    path.write_text(generate.render_json(released))
+    assert generate.main(["--allow-breaking"], root=tmp_path) == 2
+    assert generate.main(["--check"], root=tmp_path) == 1
 
 
 def test_committed_files_match_the_models() -> None:
@@ -77,7 +121,7 @@ def test_generation_is_deterministic() -> None:
 
 
 def test_check_and_write_on_a_copy(tmp_path: Path) -> None:
-    assert generate.main([], root=tmp_path) == 0
+    assert generate.main(["--release"], root=tmp_path) == 0
     assert generate.main(["--check"], root=tmp_path) == 0
     (tmp_path / "json" / "Gone.v1.schema.json").write_text("{}\n")
     (tmp_path / generate.ASYNCAPI_FILE).write_text("changed\n")
