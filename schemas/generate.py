@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import yaml
 
+from schemas.access import readers
 from schemas.compat import Schema, breaking_changes
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES, Event
@@ -179,6 +180,12 @@ def asyncapi_document() -> Schema:
                 "Deployments may put a prefix before the address."
             ),
             "messages": {i: {"$ref": f"#/components/messages/{i}"} for i in ids},
+            # The broker's ACLs are made from these (schemas/access.py): who may write and
+            # read the topic, as Kafka principals.
+            "x-ims-access": {
+                "write": list(topic.writers),
+                "read": list(readers(topic, CONSUMERS)),
+            },
             "bindings": {
                 "kafka": {
                     "partitions": topic.partitions,

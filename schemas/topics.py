@@ -9,10 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+# The principals on the broker: one per IMS service, one per platform producer role, a
+# read-only one for other teams' consumers, and the operators' (dead letters too).
+SERVICES = ("capture", "catalog", "sharing", "notifier")
+PLATFORM_ROLES = ("ecs", "iam", "console")
+READER = "reader"
+OPERATOR = "operator"
+PRINCIPALS = (*SERVICES, *PLATFORM_ROLES, READER, OPERATOR)
+
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """One topic: its name, who writes it, what its key is, and how it is laid out."""
+    """One topic: its name, who writes it, what its key is, and how it is laid out.
+
+    ``producer`` says it for people; ``writers`` are the principals the broker lets write
+    it (by default the producer, when that is a principal). A topic without a writer cannot
+    be declared: the broker's ACLs are made from this catalogue (:mod:`schemas.access`)."""
 
     name: str
     producer: str
@@ -20,6 +32,16 @@ class TopicSpec:
     description: str
     partitions: int = 3
     configs: dict[str, str] = field(default_factory=dict)
+    writers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.writers and self.producer in PRINCIPALS:
+            object.__setattr__(self, "writers", (self.producer,))
+        if not self.writers:
+            raise ValueError(f"topic {self.name} names no writer among {PRINCIPALS}")
+        unknown = set(self.writers) - set(PRINCIPALS)
+        if unknown:
+            raise ValueError(f"topic {self.name}: {sorted(unknown)} are not principals")
 
 
 _DAY = timedelta(days=1)
@@ -73,6 +95,8 @@ TOPICS: tuple[TopicSpec, ...] = (
         "image id",
         "A tenant asks for a private image of one of its hosts.",
         configs=_FACTS,
+        # The catalog for the console's creates (POST /v1/images), and the platform's roles.
+        writers=("catalog", *PLATFORM_ROLES),
     ),
     TopicSpec(
         "CaptureAccepted",
@@ -188,6 +212,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         "dead-letter id (the original key is in the body)",
         "Records a consumer could not process, with the reason and the original bytes.",
         configs=_DEAD_LETTERS,
+        writers=SERVICES,
     ),
 )
 

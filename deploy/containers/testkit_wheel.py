@@ -18,7 +18,15 @@ from deploy.stack.process import StackError
 DISTRIBUTION = "ims-testkit"
 DEPENDENCIES = ("testcontainers>=4.8", "pydantic>=2.7", "pyjwt[crypto]>=2.8")
 # The contract: models, envelope, topic catalogue, and the generated JSON Schema/AsyncAPI.
-CONTRACT = ("__init__.py", "envelope.py", "events.py", "topics.py", "asyncapi.yaml", "README.md")
+CONTRACT = (
+    "__init__.py",
+    "envelope.py",
+    "events.py",
+    "topics.py",
+    "access.py",
+    "asyncapi.yaml",
+    "README.md",
+)
 _ABSOLUTE = re.compile(r"^(\s*)(from|import) schemas(\.|\s|$)", re.MULTILINE)
 
 

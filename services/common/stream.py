@@ -20,6 +20,7 @@ import faust
 from faust.streams import Stream
 from faust.types import TP
 
+from schemas.access import group_id, leader_topic
 from schemas.events import Event
 from schemas.topics import TopicSpec, topic_name
 from services.common.consumer import EventProcessor, Record
@@ -27,15 +28,16 @@ from services.common.metrics import CONSUMER_LAG
 
 
 def app_id(service: str, topic_prefix: str = "") -> str:
-    """The faust app id, which is also the Kafka consumer group of the service."""
-    return f"{topic_prefix}ims-{service}"
+    """The faust app id, which is also the Kafka consumer group of the service (the one
+    group its principal may use, schemas.access)."""
+    return group_id(service, topic_prefix)
 
 
 def internal_topics(service: str) -> list[TopicSpec]:
     """faust's own topics of ``service`` (before the prefix); the deployment creates them."""
     return [
         TopicSpec(
-            f"{app_id(service)}-__assignor-__leader",
+            leader_topic(service),
             producer=service,
             key="none",
             description="faust's partition-assignment leader topic",
