@@ -25,6 +25,7 @@ from services.common import outbox
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
 from services.common.db import Connection
 from services.common.failpoints import failpoint
+from services.common.kafka_auth import KafkaCredentials, client_options
 from services.common.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_SENT
 from services.common.retry import retry_forever
 from services.common.wake import every, run_woken
@@ -40,7 +41,9 @@ def notify_channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
-def create_producer(bootstrap: str, request_timeout_s: float = 30.0) -> AIOKafkaProducer:
+def create_producer(
+    bootstrap: str, request_timeout_s: float = 30.0, credentials: KafkaCredentials | None = None
+) -> AIOKafkaProducer:
     """The idempotent producer: no duplicates from retries, no loss on leader failover.
 
     A send the broker has not acknowledged within ``request_timeout_s`` fails, and the
@@ -51,6 +54,7 @@ def create_producer(bootstrap: str, request_timeout_s: float = 30.0) -> AIOKafka
         acks="all",
         linger_ms=2,
         request_timeout_ms=int(request_timeout_s * 1000),
+        **client_options(credentials),
     )
 
 

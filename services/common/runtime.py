@@ -61,7 +61,11 @@ class ServiceDefinition(Generic[S]):
 async def serve(definition: ServiceDefinition[S], settings: ServiceSettings) -> None:
     """Run the whole service until SIGTERM/SIGINT or until a component fails."""
     pool = await _pool(definition.name, settings)
-    producer = create_producer(settings.kafka_bootstrap, settings.kafka_request_timeout_seconds)
+    producer = create_producer(
+        settings.kafka_bootstrap,
+        settings.kafka_request_timeout_seconds,
+        settings.kafka_credentials(),
+    )
     await producer.start()
     uow_factory = definition.uow_factory(pool, settings)
     stream_app = _stream_app(definition, settings, uow_factory)
@@ -106,6 +110,7 @@ def _stream_app(
         topic_prefix=settings.topic_prefix,
         data_dir=str(settings.data_dir),
         session_timeout=settings.kafka_session_timeout_seconds,
+        credentials=settings.kafka_credentials(),
     )
     processor = EventProcessor(
         uow_factory,

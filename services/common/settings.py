@@ -6,10 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import REDELIVERY_WINDOW
+from services.common.kafka_auth import KafkaCredentials, Mechanism, Protocol
 
 # Clock skew, a slow broker clean-up, an operator's late look: the inbox keeps a day more.
 INBOX_MARGIN = timedelta(days=1)
@@ -61,6 +62,18 @@ class ServiceSettings(BaseSettings):
         ge=1.0,
         description="How long the outbox relay waits for Kafka to acknowledge a batch before "
         "it retries it (the rows stay unsent meanwhile)",
+    )
+    kafka_username: str = Field(
+        default="",
+        description="The service's own Kafka principal (SASL/SCRAM); empty: no authentication",
+    )
+    kafka_password: SecretStr = Field(
+        default=SecretStr(""), description="The principal's SCRAM password (a secret: never logged)"
+    )
+    kafka_sasl_mechanism: Mechanism = Field(default="SCRAM-SHA-512")
+    kafka_security_protocol: Protocol = Field(
+        default="SASL_PLAINTEXT",
+        description="SASL_PLAINTEXT on loopback; SASL_SSL wherever the network is shared",
     )
     db_idle_in_transaction_timeout_seconds: float = Field(
         default=60.0,
@@ -121,6 +134,22 @@ class ServiceSettings(BaseSettings):
                 f"{REDELIVERY_WINDOW / timedelta(days=1):.2f} days (retention, the last "
                 f"segment, the broker's check), plus a margin of {INBOX_MARGIN.days} day"
             )
+        return self
+
+    def kafka_credentials(self) -> KafkaCredentials | None:
+        if not self.kafka_username:
+            return None
+        return KafkaCredentials(
+            self.kafka_username,
+            self.kafka_password.get_secret_value(),
+            self.kafka_sasl_mechanism,
+            self.kafka_security_protocol,
+        )
+
+    @model_validator(mode="after")
+    def _a_kafka_user_needs_its_password(self) -> Self:
+        if bool(self.kafka_username) != bool(self.kafka_password.get_secret_value()):
+            raise ValueError("IMS_KAFKA_USERNAME and IMS_KAFKA_PASSWORD go together")
         return self
 
     @model_validator(mode="after")

@@ -24,6 +24,7 @@ from schemas.access import group_id, leader_topic
 from schemas.events import Event
 from schemas.topics import TopicSpec, topic_name
 from services.common.consumer import EventProcessor, Record
+from services.common.kafka_auth import KafkaCredentials
 from services.common.metrics import CONSUMER_LAG
 
 
@@ -47,7 +48,13 @@ def internal_topics(service: str) -> list[TopicSpec]:
 
 
 def create_app(
-    service: str, *, bootstrap: str, topic_prefix: str, data_dir: str, session_timeout: float
+    service: str,
+    *,
+    bootstrap: str,
+    topic_prefix: str,
+    data_dir: str,
+    session_timeout: float,
+    credentials: KafkaCredentials | None = None,
 ) -> faust.App:
     return faust.App(
         app_id(service, topic_prefix),
@@ -66,6 +73,7 @@ def create_app(
         broker_commit_every=100,
         broker_session_timeout=session_timeout,
         broker_heartbeat_interval=3.0,
+        broker_credentials=credentials.faust() if credentials else None,
     )
 
 

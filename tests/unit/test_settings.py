@@ -50,3 +50,30 @@ def test_http_helper_processes_need_a_port_to_share() -> None:
         auth_issuer="https://iam.example",
     )
     assert shared.http_processes == 2
+
+
+def test_a_kafka_principal_is_handed_to_every_client_and_its_password_never_shown() -> None:
+    settings = ServiceSettings(
+        **REQUIRED,  # type: ignore[arg-type]
+        kafka_username="catalog",
+        kafka_password="s3cret-scram",
+    )
+    credentials = settings.kafka_credentials()
+    assert credentials is not None
+    options = credentials.aiokafka()
+    assert options["security_protocol"] == "SASL_PLAINTEXT"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["sasl_plain_username"] == "catalog"
+    assert options["sasl_plain_password"] == "s3cret-scram"
+    assert credentials.faust().username == "catalog"
+    for shown in (repr(settings), str(settings.model_dump()), repr(credentials)):
+        assert "s3cret-scram" not in shown
+
+
+def test_no_principal_means_no_authentication() -> None:
+    assert ServiceSettings(**REQUIRED).kafka_credentials() is None  # type: ignore[arg-type]
+
+
+def test_a_kafka_user_needs_its_password() -> None:
+    with pytest.raises(ValidationError, match="IMS_KAFKA_USERNAME and IMS_KAFKA_PASSWORD"):
+        ServiceSettings(**REQUIRED, kafka_username="catalog")  # type: ignore[arg-type]
