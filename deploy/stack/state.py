@@ -6,10 +6,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy.stack.keys import secret_file
-from ims_testkit.tokens import Issuer
+
+if TYPE_CHECKING:
+    from ims_testkit.tokens import Issuer
 
 STATE_VERSION = 1
 
@@ -80,6 +82,10 @@ class StackState:
     def issuer(self) -> Issuer:
         """The local platform's token issuer: made on first use, its private keys kept
         with the other secrets (owner-only), its public keys published at ``jwks_path``."""
+        # Here, not at the top: the IMS image runs `ims-stack provision` without the
+        # testkit's own dependencies (testcontainers), and provisioning mints no token.
+        from ims_testkit.tokens import Issuer
+
         keys = secret_file(self.path, "token-issuer")
         if (keys / "order.json").exists():
             issuer = Issuer.load(keys)

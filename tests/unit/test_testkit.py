@@ -5,6 +5,8 @@ only itself."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from uuid import uuid4
@@ -86,3 +88,15 @@ def test_the_local_base_uses_the_mirror_apt_uses(tmp_path: Path) -> None:
     assert "deb http://mirror.example/debian-security bookworm-security main" in sources_list(
         mirror, security
     )
+
+
+def test_the_ims_images_commands_need_none_of_the_testkits_dependencies() -> None:
+    """The IMS image installs IMS without test tools: `ims-stack provision` and the
+    services must import with testcontainers absent (provisioning exited 1 when not)."""
+    code = (
+        "import sys; sys.modules['testcontainers'] = None\n"
+        "import deploy.stack.cli, deploy.stack.provision\n"
+        "import services.capture.service, services.catalog.service\n"
+        "import services.sharing.service, services.notifier.service\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
