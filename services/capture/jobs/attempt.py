@@ -217,10 +217,18 @@ class CaptureAttempt:
         if not step and (percent <= last_percent or now - last_at < PROGRESS_SECONDS):
             return
         job, place = self._job, self._place
-        async with place.uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
-            renewed = await outcomes.record_progress(
-                uow, job, place.owner, percent, place.lease_seconds
-            )
+        try:
+            async with place.uow_factory.unit_of_work(correlation_id=job.correlation_id) as uow:
+                renewed = await outcomes.record_progress(
+                    uow, job, place.owner, percent, place.lease_seconds
+                )
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # As in the watch: the database was away (or ended a session frozen in this
+            # report); the copy goes on, and the next renewal tells whether the lease held.
+            self._log.warning("capture.progress_failed", error=repr(exc))
+            return
         if not renewed:
             raise LeaseLost(str(job.image_id))
         self._reported = (percent, now)
