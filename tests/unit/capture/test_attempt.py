@@ -4,13 +4,18 @@ period and fails it after."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID, uuid4
+
+import asyncpg
 
 from schemas.events import CaptureFailed, HostDisk, OperatingSystem
 from services.capture.adapters.disks import BlockStorage
 from services.capture.domain import HOST_RUNNING, HOST_UNKNOWN, CaptureRequest, Host
 from services.capture.jobs.attempt import CaptureAttempt, Workplace
+from tests.fakes import FakeUnitOfWork
 from tests.unit.capture.fakes import FakeImageStore, FakeStore, FakeUnitOfWorks
 
 LINUX = OperatingSystem(family="linux", distro="Debian", version="12")
@@ -84,3 +89,29 @@ async def test_a_job_tried_too_often_fails() -> None:
         "internal_error",
         "多次尝试创建镜像均未完成，镜像创建失败。",
     )
+
+
+class DroppedConnections(FakeUnitOfWorks):
+    """The database ends every unit of work's session (a frozen worker thawed)."""
+
+    @asynccontextmanager
+    async def unit_of_work(
+        self, *, correlation_id: UUID | None = None, causation_id: UUID | None = None
+    ) -> AsyncIterator[FakeUnitOfWork[FakeStore]]:
+        raise asyncpg.exceptions.ConnectionDoesNotExistError("the session was ended")
+        yield  # pragma: no cover
+
+
+async def test_a_progress_report_the_database_drops_lets_the_copy_go_on() -> None:
+    """Progress is best effort: the watch's next renewal says whether the lease held. A
+    report that raised instead stopped the attempt short of finding its lease lost."""
+    store = FakeStore()
+    await store.insert_job(CaptureRequest(uuid4(), uuid4(), uuid4(), "web", "", False, None))
+    owner = uuid4()
+    job = await store.claim_next_job(owner, 60)
+    assert job is not None
+    uows = DroppedConnections(store, clock=store.clock)
+    capture = CaptureAttempt(workplace(uows, owner), job)
+    await capture._progress(50)  # no exception: logged, and the copy goes on
+    [row] = store.jobs.values()
+    assert row.percent == 0  # nothing recorded
