@@ -20,6 +20,7 @@ import asyncio
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -106,7 +107,7 @@ class JwksVerifier:
     source: str
     issuer: str
     audience: str = AUDIENCE
-    clock: Any = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     _keys: dict[str, jwt.PyJWK] = field(default_factory=dict)
     _read_at: float = float("-inf")
     _cache: _Cache = field(default_factory=_Cache)
