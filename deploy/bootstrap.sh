@@ -105,6 +105,20 @@ if ! command -v curl >/dev/null 2>&1; then
   apt_install curl
 fi
 
+# -- The gateway (nginx), and Chromium with a CJK font for the console's browser tests -----
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  step "nginx: installing"
+  apt_install nginx-light 2>/dev/null || apt_install nginx
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  step "chromium: installing"
+  apt_install chromium
+fi
+if [ ! -d /usr/share/fonts/opentype/noto ] && ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  step "fonts-noto-cjk: installing (Chinese labels in screenshots)"
+  apt_install fonts-noto-cjk
+fi
+
 # -- Kafka jars ------------------------------------------------------------------------------
 step "kafka: jars"
 .venv/bin/ims-stack fetch
