@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 import httpx
@@ -137,6 +137,7 @@ def service_process(stack: TestStack, name: str, *, issuer: Issuer) -> ServicePr
         image_store=stack.tmp_dir / "images" if name == "capture" else None,
         # The tests' disk files are in their tmp_path dirs, all below pytest's base temp.
         block_storage=stack.tmp_dir.parent if name == "capture" else None,
+        kafka_credentials=stack.kafka_credentials(name),  # its own principal, as deployed
     )
     launch.data_dir.mkdir(parents=True, exist_ok=True)
     base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root")}
@@ -149,18 +150,28 @@ def service_process(stack: TestStack, name: str, *, issuer: Issuer) -> ServicePr
     return ServiceProcess(name, env, launch.log, launch.http_port)
 
 
-class Bus:
-    """Produces and reads events the way other platform services would."""
+class KafkaAccess(Protocol):
+    """Where a Bus connects, and as whom (TestStack; the containers' IMS)."""
 
-    def __init__(self, bootstrap: str, prefix: str) -> None:
-        self.bootstrap = bootstrap
-        self.prefix = prefix
+    @property
+    def topic_prefix(self) -> str: ...
+
+    def kafka_client_config(self, principal: str = "admin") -> dict[str, Any]: ...
+
+
+class Bus:
+    """Produces and reads events the way other platform services would.
+
+    As the admin super user by default: tests forge facts of every writer. A test playing
+    one principal (what the broker lets it do) passes ``principal``."""
+
+    def __init__(self, stack: KafkaAccess, principal: str = "admin") -> None:
+        self.prefix = stack.topic_prefix
+        self.client_config = stack.kafka_client_config(principal)
         self._producer: AIOKafkaProducer | None = None
 
     async def __aenter__(self) -> Bus:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
-        )
+        self._producer = AIOKafkaProducer(**self.client_config, acks="all", enable_idempotence=True)
         await self._producer.start()
         return self
 
@@ -213,7 +224,7 @@ class Bus:
         # No group: the consumer is assigned every partition and reads from the start.
         consumer = AIOKafkaConsumer(
             self.topic(name),
-            bootstrap_servers=self.bootstrap,
+            **self.client_config,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )

@@ -36,6 +36,7 @@ from schemas.events import (
 )
 from schemas.topics import topic_name
 from services.common.codec import build_envelope, encode
+from services.common.kafka_auth import client_options
 
 console = Console()
 WAIT_FOR_NORMAL_S = 180.0
@@ -99,16 +100,29 @@ def run_demo(state: StackState) -> None:
 
 
 async def _publish(state: StackState, disks: Path) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=state.kafka_bootstrap, enable_idempotence=True, acks="all"
-    )
-    await producer.start()
+    # Each fact as its writer: /iam's as the iam principal, /ecs's as ecs (the broker's
+    # ACLs would refuse anyone else).
+    producers: dict[str, AIOKafkaProducer] = {}
+
+    async def producer_of(source: str) -> AIOKafkaProducer:
+        principal = source.strip("/")
+        if principal not in producers:
+            producers[principal] = AIOKafkaProducer(
+                bootstrap_servers=state.kafka_bootstrap,
+                enable_idempotence=True,
+                acks="all",
+                **client_options(state.kafka_credentials(principal)),
+            )
+            await producers[principal].start()
+        return producers[principal]
+
     try:
 
         async def send(data: Event, subject: UUID, tenant: UUID, source: str) -> None:
             envelope = build_envelope(
                 data, source=source, subject=str(subject), tenant=str(tenant), sequence=1
             )
+            producer = await producer_of(source)
             await producer.send_and_wait(
                 topic_name(data.NAME, state.topic_prefix),
                 encode(envelope),
@@ -136,7 +150,8 @@ async def _publish(state: StackState, disks: Path) -> None:
         )
         await send(request, image_id, alice, "/console")
     finally:
-        await producer.stop()
+        for producer in producers.values():
+            await producer.stop()
     console.print(
         f"published {len(ACCOUNTS)} accounts (IAM), {len(HOSTS)} hosts (ECS) and one "
         f"CaptureRequested for alice's stopped host ecs-web-01"

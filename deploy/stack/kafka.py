@@ -8,11 +8,13 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -20,7 +22,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from deploy.stack import process
 from deploy.stack.aio import run_sync
 from deploy.stack.config import repo_root
+from deploy.stack.kafka_access import ADMIN, MECHANISM, credentials, scram_format_arguments
 from deploy.stack.process import StackError
+from services.common.kafka_auth import KafkaCredentials, client_options
 
 MAIN_CLASS = "kafka.Kafka"
 
@@ -39,6 +43,18 @@ class KafkaNode:
     port: int = 9092
     controller_port: int = 9093
     heap: str = "512m"
+    # Every user's SCRAM password (kafka_access.USERS); empty: an unauthenticated broker,
+    # which only the benchmark's "auth off" run starts.
+    scram: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.scram)
+
+    @property
+    def admin(self) -> KafkaCredentials | None:
+        """The super user's credentials (provisioning, readiness probes)."""
+        return credentials(self.scram, ADMIN) if self.scram else None
 
     @property
     def bootstrap(self) -> str:
@@ -122,17 +138,60 @@ def ensure_jars(jar_dir: Path, pom: Path | None = None, timeout_s: float = 900.0
 # -- configuration and storage ---------------------------------------------------------------
 
 
-def server_properties(node: KafkaNode) -> str:
+def _jaas(module: str, user: str, password: str, **extra: str) -> str:
+    options = " ".join(
+        f'{k}="{v}"' for k, v in {"username": user, "password": password, **extra}.items()
+    )
+    return f"{module} required {options};"
+
+
+def _listener_properties(node: KafkaNode) -> dict[str, str]:
     p, c = node.port, node.controller_port
+    if not node.authenticated:
+        return {
+            "listeners": f"PLAINTEXT://127.0.0.1:{p},CONTROLLER://127.0.0.1:{c}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{p}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        }
+    admin = node.scram[ADMIN]
+    return {
+        # Clients: SCRAM on the one client listener; nothing answers anonymously.
+        "listeners": f"SASL_PLAINTEXT://127.0.0.1:{p},CONTROLLER://127.0.0.1:{c}",
+        "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{p}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "SASL_PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+        "sasl.mechanism.inter.broker.protocol": MECHANISM,
+        "listener.name.sasl_plaintext.sasl.enabled.mechanisms": MECHANISM,
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": _jaas(
+            "org.apache.kafka.common.security.scram.ScramLoginModule", ADMIN, admin
+        ),
+        # The controller listener: PLAIN with one static user (SCRAM users live in the
+        # metadata the controller serves, so they cannot guard it). Not anonymous: Kafka 4
+        # admin clients can talk to controllers directly (KIP-919), ACL changes included.
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _jaas(
+            "org.apache.kafka.common.security.plain.PlainLoginModule",
+            ADMIN,
+            admin,
+            **{f"user_{ADMIN}": admin},
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{ADMIN}",
+        "allow.everyone.if.no.acl.found": "false",
+    }
+
+
+def server_properties(node: KafkaNode) -> str:
+    c = node.controller_port
     lines = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.bootstrap.servers": f"127.0.0.1:{c}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{p},CONTROLLER://127.0.0.1:{c}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{p}",
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        **_listener_properties(node),
         "log.dirs": str(node.data_dir),
         "num.partitions": "3",
         "offsets.topic.replication.factor": "1",
@@ -182,10 +241,16 @@ def new_cluster_id() -> str:
 def ensure_formatted(node: KafkaNode) -> str:
     """Format the storage on first start only; returns the cluster id."""
     node.home.mkdir(parents=True, exist_ok=True)
-    node.properties.write_text(server_properties(node))
+    _write_private(node.properties, server_properties(node))  # holds the admin's password
     record = node.home / "format.json"
     if (node.data_dir / "meta.properties").exists() and record.exists():
         formatted = json.loads(record.read_text())
+        if formatted.get("scram", False) != node.authenticated:
+            raise StackError(
+                f"Kafka storage in {node.data_dir} was formatted "
+                f"{'with' if formatted.get('scram') else 'without'} SCRAM users: "
+                "`ims-stack reset --yes` formats it anew (its topics' data is lost)"
+            )
         if formatted["controller_port"] != node.controller_port:
             # --standalone stores the controller's endpoint in the quorum's own log.
             raise StackError(
@@ -206,13 +271,17 @@ def ensure_formatted(node: KafkaNode) -> str:
             cluster_id,
             "-c",
             str(node.properties),
+            *scram_format_arguments(node.scram),
         ),
         "formatting the Kafka storage",
         120.0,
     )
-    record.write_text(
-        json.dumps({"cluster_id": cluster_id, "controller_port": node.controller_port}) + "\n"
-    )
+    formatted = {
+        "cluster_id": cluster_id,
+        "controller_port": node.controller_port,
+        "scram": node.authenticated,
+    }
+    record.write_text(json.dumps(formatted) + "\n")
     return cluster_id
 
 
@@ -243,7 +312,9 @@ def wait_ready(node: KafkaNode, pid: int, timeout_s: float = 120.0) -> None:
     while time.monotonic() < deadline:
         if not process.exists(pid):
             raise StackError(f"Kafka exited during startup; last log lines:\n{_tails(node)}")
-        if _port_open(node.port) and run_sync(lambda: broker_answers(node.bootstrap)):
+        if _port_open(node.port) and run_sync(
+            lambda: broker_answers(node.bootstrap, credentials=node.admin)
+        ):
             return
         time.sleep(0.5)
     raise StackError(
@@ -258,10 +329,14 @@ def stop(node: KafkaNode, grace_s: float = 30.0) -> bool:
     return stopped
 
 
-async def broker_answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
+async def broker_answers(
+    bootstrap: str, timeout_s: float = 5.0, credentials: KafkaCredentials | None = None
+) -> bool:
     """True when a metadata request to `bootstrap` gets an answer within `timeout_s`."""
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=int(timeout_s * 1000),
+        **client_options(credentials),
     )
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
@@ -272,6 +347,13 @@ async def broker_answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
     finally:
         with contextlib.suppress(Exception):
             await admin.close()
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file may have been made world-readable
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
 
 
 def _port_open(port: int) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from deploy.stack import process
 from deploy.stack.config import repo_root
 from deploy.stack.process import StackError
+from services.common.kafka_auth import KafkaCredentials
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ServiceLaunch:
     block_storage: Path | None = None  # capture only
     log_json: bool = True
     python: str = sys.executable
+    kafka_credentials: KafkaCredentials | None = None  # the service's own principal
 
     @property
     def data_dir(self) -> Path:
@@ -68,6 +70,14 @@ class ServiceLaunch:
             "IMS_LOG_JSON": "true" if self.log_json else "false",
             "PYTHONUNBUFFERED": "1",
         }
+        if self.kafka_credentials is not None:
+            creds = self.kafka_credentials
+            env |= {
+                "IMS_KAFKA_USERNAME": creds.username,
+                "IMS_KAFKA_PASSWORD": creds.password,
+                "IMS_KAFKA_SASL_MECHANISM": creds.mechanism,
+                "IMS_KAFKA_SECURITY_PROTOCOL": creds.protocol,
+            }
         if self.image_store is not None:
             env["IMS_IMAGE_STORE"] = str(self.image_store)
         if self.block_storage is not None:

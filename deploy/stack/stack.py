@@ -11,10 +11,19 @@ from pathlib import Path
 from deploy.stack import kafka, postgres, process, services
 from deploy.stack.aio import run_sync
 from deploy.stack.config import SERVICES, StackConfig
+from deploy.stack.kafka_access import (
+    librdkafka_config,
+    properties_text,
+    provision_kafka,
+    stack_passwords,
+)
 from deploy.stack.keys import ensure_secret
 from deploy.stack.provision import provision
 from deploy.stack.state import KafkaState, PostgresState, ServiceState, StackState
-from deploy.stack.topics import ensure_topics
+
+# The client files `up` writes (README "Try it"): view -> principal. The platform's file is
+# the `ecs` principal's: it may write CaptureRequested and HostChanged, and read nothing.
+CLIENT_FILES = {"platform": "ecs", "reader": "reader", "operator": "operator"}
 
 Say = Callable[[str], None]
 
@@ -29,7 +38,13 @@ def block_storage_dir(state_dir: Path) -> Path:
 
 
 def kafka_node(cfg: StackConfig) -> kafka.KafkaNode:
-    return kafka.KafkaNode(cfg.kafka_dir, cfg.jar_dir, cfg.kafka_port, cfg.controller_port)
+    return kafka.KafkaNode(
+        cfg.kafka_dir,
+        cfg.jar_dir,
+        cfg.kafka_port,
+        cfg.controller_port,
+        scram=stack_passwords(cfg.state_dir),
+    )
 
 
 def postgres_node(state_dir: Path, port: int, home: Path | None = None) -> postgres.PostgresNode:
@@ -75,14 +90,31 @@ def up(cfg: StackConfig, with_services: bool = True, say: Say = _quiet) -> Stack
     say(f"postgres: provisioning database {cfg.database}")
     state.dsns = run_sync(lambda: provision(admin_dsn, cfg.database, SERVICES))
     state.save()
-    say("kafka: topics")
+    say("kafka: users, topics, ACLs")
+    secrets = state.kafka_secrets()
     state.topics = run_sync(
-        lambda: ensure_topics(bootstrap, cfg.topic_prefix, cfg.replication_factor)
+        lambda: provision_kafka(bootstrap, secrets, cfg.topic_prefix, cfg.replication_factor)
     )
     state.save()
+    write_client_files(state)
     if with_services:
         start_services(cfg, state, say)
     return state
+
+
+def write_client_files(state: StackState) -> list[Path]:
+    """librdkafka properties of the demo's platform roles, owner-only (they hold passwords)."""
+    state.demo_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for view, principal in CLIENT_FILES.items():
+        path = state.kafka_client_file(view)
+        config = librdkafka_config(state.kafka_bootstrap, state.kafka_credentials(principal))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(properties_text(config))
+        written.append(path)
+    return written
 
 
 def service_launch(cfg: StackConfig, state: StackState, name: str) -> services.ServiceLaunch:
@@ -98,6 +130,7 @@ def service_launch(cfg: StackConfig, state: StackState, name: str) -> services.S
         image_store=cfg.state_dir / "images" if name == "capture" else None,
         block_storage=block_storage_dir(cfg.state_dir) if name == "capture" else None,
         log_json=os.environ.get("IMS_LOG_JSON", "true").lower() not in ("0", "false", "no"),
+        kafka_credentials=state.kafka_credentials(name),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy.stack.keys import secret_file
+from services.common.kafka_auth import KafkaCredentials
 
 if TYPE_CHECKING:
     from ims_testkit.tokens import Issuer
@@ -100,6 +101,25 @@ class StackState:
         """Keep a rotated issuer: its keys first, then the JWKS the services read again."""
         issuer.save(secret_file(self.path, "token-issuer"))
         issuer.write_jwks(self.jwks_path)
+
+    def kafka_secrets(self) -> dict[str, str]:
+        """Every Kafka user's password (owner-only files under secrets/)."""
+        from deploy.stack.kafka_access import stack_passwords
+
+        return stack_passwords(self.path)
+
+    def kafka_credentials(self, principal: str = "admin") -> KafkaCredentials:
+        from deploy.stack.kafka_access import credentials
+
+        return credentials(self.kafka_secrets(), principal)
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.path / "demo"
+
+    def kafka_client_file(self, view: str) -> Path:
+        """librdkafka properties for kcat -F and confluent-kafka (written by `up`)."""
+        return self.demo_dir / f"kafka-{view}.properties"
 
     def service_url(self, name: str) -> str:
         try:

@@ -13,6 +13,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from deploy.stack.config import SERVICES
 from deploy.stack.process import StackError
 from schemas.topics import TOPICS, TopicSpec, topic_name
+from services.common.kafka_auth import KafkaCredentials, client_options
 from services.common.stream import internal_topics
 
 # The contract's topics, plus the internal ones of each service's faust app: faust may not
@@ -31,6 +32,7 @@ async def ensure_topics(
     replication_factor: int = 1,
     topics: Iterable[TopicSpec] = ALL_TOPICS,
     timeout_s: float = 60.0,
+    credentials: KafkaCredentials | None = None,
 ) -> list[str]:
     """Create the missing topics, bring the configs of existing ones in line with the
     catalogue, then check every one exists with its partitions. Idempotent.
@@ -40,7 +42,9 @@ async def ensure_topics(
     retention is sized by it. Returns the physical names.
     """
     specs = {topic_name(t.name, prefix): t for t in topics}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=30_000, **client_options(credentials)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -123,10 +127,15 @@ async def _wait_visible(admin: Any, partitions: dict[str, int], timeout_s: float
 
 
 async def delete_topics(
-    bootstrap: str, prefix: str, topics: Iterable[TopicSpec] = ALL_TOPICS
+    bootstrap: str,
+    prefix: str,
+    topics: Iterable[TopicSpec] = ALL_TOPICS,
+    credentials: KafkaCredentials | None = None,
 ) -> None:
     """Delete the prefixed topics (test teardown on a shared broker)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=30_000, **client_options(credentials)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

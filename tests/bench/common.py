@@ -41,7 +41,7 @@ class Bench:
         return stack_cpu(self.stack, self.services)
 
     def bus(self) -> Bus:
-        return Bus(self.stack.kafka_bootstrap, self.stack.topic_prefix)
+        return Bus(self.stack)
 
     async def count(self, service: str, sql: str, *args: object) -> int:
         conn = await asyncpg.connect(

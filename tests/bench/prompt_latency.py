@@ -59,7 +59,7 @@ async def step(bench: Bench, rate: int, seconds: float) -> dict[str, Any]:
     seen: dict[str, float] = {}
     all_seen = asyncio.Event()
     consumer = AIOKafkaConsumer(
-        prompts_topic, bootstrap_servers=bench.stack.kafka_bootstrap,
+        prompts_topic, **bench.stack.kafka_client_config(),
         auto_offset_reset="latest", enable_auto_commit=False, fetch_max_wait_ms=5,
     )  # fmt: skip
     await consumer.start()
@@ -80,9 +80,7 @@ async def step(bench: Bench, rate: int, seconds: float) -> dict[str, Any]:
 
     reader = asyncio.create_task(read())
     cpu_before = bench.cpu()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bench.stack.kafka_bootstrap, acks="all", linger_ms=1
-    )
+    producer = AIOKafkaProducer(**bench.stack.kafka_client_config(), acks="all", linger_ms=1)
     await producer.start()
     tick = 0.01
     start = time.perf_counter()

@@ -150,7 +150,7 @@ async def produce(
     """``count`` events on their topic, as fast as the broker takes them; ``per_account``
     of them for each account where the event names one the benchmark chooses."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap,
+        **stack.kafka_client_config(),
         enable_idempotence=True,
         acks="all",
         linger_ms=20,

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import pytest
 
 from deploy.stack.aio import run_sync
+from deploy.stack.kafka_access import provision_kafka, unprovision_kafka
 from deploy.stack.provision import drop, provision
-from deploy.stack.topics import delete_topics, ensure_topics
 from ims_testkit.tokens import Issuer
 from tests.harness import SERVICES, Bus, ServiceProcess, service_process
 from tests.infra import TestStack
@@ -42,7 +42,7 @@ def system(stack: TestStack, issuer: Issuer) -> Iterator[dict[str, ServiceProces
 
 @pytest.fixture
 async def bus(stack: TestStack) -> AsyncIterator[Bus]:
-    async with Bus(stack.kafka_bootstrap, stack.topic_prefix) as connected:
+    async with Bus(stack) as connected:
         yield connected
 
 
@@ -55,14 +55,14 @@ def own_deployment(stack: TestStack) -> Iterator[TestStack]:
     dsns = run_sync(
         lambda: provision(stack.admin_dsn, database, SERVICES, secret=stack.role_secret)
     )
-    run_sync(lambda: ensure_topics(stack.kafka_bootstrap, prefix))
+    run_sync(lambda: provision_kafka(stack.kafka_bootstrap, stack.kafka_secrets, prefix))
     own = dataclasses.replace(stack, topic_prefix=prefix, database=database, dsns=dsns)
     for name in SERVICES:
         service_process(own, name, issuer=Issuer.generate()).migrate()
     try:
         yield own
     finally:
-        run_sync(lambda: delete_topics(stack.kafka_bootstrap, prefix))
+        run_sync(lambda: unprovision_kafka(stack.kafka_bootstrap, stack.kafka_secrets, prefix))
         run_sync(lambda: drop(stack.admin_dsn, database, SERVICES))
 
 

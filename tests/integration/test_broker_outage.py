@@ -10,7 +10,7 @@ from uuid import uuid4
 
 from deploy.stack import kafka
 from deploy.stack.config import default_jar_dir
-from deploy.stack.topics import ensure_topics
+from deploy.stack.kafka_access import provision_kafka
 from schemas.events import CaptureProgressed
 from services.catalog.store import CatalogStore
 from services.common.db import create_pool
@@ -24,18 +24,24 @@ from tests.integration.conftest import Spawn
 async def test_a_service_rides_out_a_broker_restart(
     deployment: TestStack, spawn: Spawn, tmp_path: Path
 ) -> None:
-    node = kafka.KafkaNode(tmp_path / "kafka", default_jar_dir(), free_port(), free_port())
+    node = kafka.KafkaNode(
+        tmp_path / "kafka",
+        default_jar_dir(),
+        free_port(),
+        free_port(),
+        scram=deployment.kafka_secrets,
+    )
     kafka.ensure_jars(node.jar_dir)
     try:
         await asyncio.to_thread(kafka.wait_ready, node, kafka.start(node))
-        await ensure_topics(node.bootstrap, deployment.topic_prefix)
+        await provision_kafka(node.bootstrap, deployment.kafka_secrets, deployment.topic_prefix)
         own = dataclasses.replace(deployment, kafka_bootstrap=node.bootstrap)
         catalog = spawn(own, "catalog")
         # Short, so the relay's send fails and is retried soon after the broker goes.
         catalog.env["IMS_KAFKA_REQUEST_TIMEOUT_SECONDS"] = "3"
         catalog.start().wait_healthy()
         account, before, after = uuid4(), uuid4(), uuid4()
-        async with Bus(node.bootstrap, own.topic_prefix) as bus:
+        async with Bus(own) as bus:
             await bus.send(facts.capture(account, uuid4(), before), subject=before, tenant=account)
             await bus.read("CaptureAccepted", lambda rs: len(rs) >= 1, key=str(before))
 
@@ -60,7 +66,7 @@ async def test_a_service_rides_out_a_broker_restart(
         await eventually(lambda: catalog.metric("ims_retries_total", **relay_retries) >= 1)
         await asyncio.to_thread(kafka.wait_ready, node, kafka.start(node))
 
-        async with Bus(node.bootstrap, own.topic_prefix) as bus:
+        async with Bus(own) as bus:
             progressed = await bus.read(
                 "CaptureProgressed", lambda rs: len(rs) >= 1, key=str(before), timeout=120
             )

@@ -112,7 +112,7 @@ async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_fi
     capture.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "1"  # about 24 s for the whole disk
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, 2 * DISK_BYTES)
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
         await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
         catalog.start()
@@ -157,7 +157,7 @@ async def test_two_processes_share_the_queue_each_running_its_bounded_number(
     account = uuid4()
     captures = [(uuid4(), uuid4(), facts.make_disk(tmp_path, 6 * MIB)) for _ in range(6)]
     image_ids = [image_id for _, image_id, _ in captures]
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         for host_id, image_id, disk in captures:
             await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
             capture_request = facts.capture(account, host_id, image_id)
@@ -206,7 +206,7 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
     first.env["IMS_CAPTURE_READ_MIB_PER_SECOND"] = "0.25"
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, DISK_BYTES)
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
         await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
         catalog.start()
@@ -256,7 +256,7 @@ async def test_a_capture_killed_mid_copy_is_finished_by_its_successor_without_or
     capture.env["IMS_JOB_LEASE_SECONDS"] = "6"  # the successor may take the job soon
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, DISK_BYTES)
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
         await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
         catalog.start().wait_healthy()

@@ -57,7 +57,7 @@ async def test_capture_facts_about_another_tenants_image_are_dead_lettered(
     # Only the catalog runs: alice's image stays `creating` until the test says otherwise.
     spawn(deployment, "catalog").start().wait_healthy()
     alice, mallory, image_id = uuid4(), uuid4(), uuid4()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         await bus.send(facts.capture(alice, uuid4(), image_id), subject=image_id, tenant=alice)
         await eventually(lambda: image_row(deployment, image_id))
 
@@ -113,7 +113,7 @@ async def test_a_stale_fact_arriving_late_changes_nothing(
 ) -> None:
     spawn(deployment, "catalog").start().wait_healthy()
     account, image_id = uuid4(), uuid4()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         await bus.send(facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account)
         await eventually(lambda: image_row(deployment, image_id))
         await bus.send(

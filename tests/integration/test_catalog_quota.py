@@ -92,7 +92,7 @@ async def test_twenty_concurrent_creates_with_ten_free_accept_exactly_ten(
 
     # Each accepted request went out as CaptureRequested and came back accepted, once.
     accepted_ids = {r.json()["image_id"] for r in responses if r.status_code == 202}
-    async with Bus(quota_deployment.kafka_bootstrap, quota_deployment.topic_prefix) as bus:
+    async with Bus(quota_deployment) as bus:
         records = await bus.read(
             "CaptureAccepted",
             lambda rs: accepted_ids <= {body(r)["data"]["image_id"] for r in rs},
@@ -161,7 +161,7 @@ async def test_capture_requests_from_other_services_hold_the_quota_too(
     }
     image_ids = spread_over_partitions(8)
     wanted = {str(i) for i in image_ids}
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         await asyncio.gather(
             *(
                 bus.send(
@@ -292,7 +292,7 @@ async def test_a_tenant_calling_an_admin_route_gets_403(
 async def test_two_catalog_processes_announce_each_seeded_public_image_once(
     quota_deployment: TestStack, catalogs: tuple[ServiceProcess, ServiceProcess]
 ) -> None:
-    async with Bus(quota_deployment.kafka_bootstrap, quota_deployment.topic_prefix) as bus:
+    async with Bus(quota_deployment) as bus:
         await seeded_images_announced_once(bus)
 
 

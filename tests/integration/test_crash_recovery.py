@@ -62,7 +62,7 @@ async def test_consumer_killed_between_db_commit_and_offset_commit_has_one_effec
 ) -> None:
     catalog = spawn(deployment, "catalog")
     account, image_id = uuid4(), uuid4()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         request = await bus.send(
             facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
         )
@@ -91,7 +91,7 @@ async def test_relay_killed_after_send_before_mark_resends_and_consumer_ignores_
     capture = spawn(deployment, "capture")
     await announce_seeded_public_images(deployment, catalog)
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         disk = facts.make_disk(tmp_path, 8192)
         await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
         await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
@@ -135,7 +135,7 @@ async def test_a_restarted_consumer_processes_its_whole_backlog(
     backlog; this pins the behaviour of the versions we ship."""
     catalog = spawn(deployment, "catalog")
     account = uuid4()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         catalog.start().wait_healthy()
         warmup = uuid4()
         await bus.send(facts.capture(account, uuid4(), warmup), subject=warmup, tenant=account)
@@ -170,7 +170,7 @@ async def test_capture_killed_after_publishing_before_commit_finishes_once(
     capture.env["IMS_JOB_LEASE_SECONDS"] = "6"  # the successor may take the job soon
     account, host_id, image_id = uuid4(), uuid4(), uuid4()
     disk = facts.make_disk(tmp_path, 5 * 1024 * 1024)
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         await bus.send(facts.host(account, host_id, disk), subject=host_id, tenant=account)
         await bus.send(facts.capture(account, host_id, image_id), subject=image_id, tenant=account)
         catalog.start().wait_healthy()
@@ -204,7 +204,7 @@ async def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles_an_effect(
     committed), the restarted service applies every record exactly once."""
     catalog = spawn(deployment, "catalog")
     backlog = [uuid4() for _ in range(40)]
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         for image_id in backlog:
             account = uuid4()  # one image each: all within the private-image quota
             await bus.send(
@@ -249,7 +249,7 @@ async def test_a_consumer_stopped_mid_batch_loses_nothing_and_doubles_nothing(
     """
     catalog = spawn(deployment, "catalog")
     backlog = [uuid4() for _ in range(40)]
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         for image_id in backlog:
             account = uuid4()
             await bus.send(

@@ -26,9 +26,9 @@ def through(proxy: TcpProxy, dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}"))
 
 
-async def committed_offset(bootstrap: str, group: str, partition: TopicPartition) -> int:
+async def committed_offset(stack: TestStack, group: str, partition: TopicPartition) -> int:
     """The group's committed offset of ``partition`` (the next record it would read), or -1."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**stack.kafka_client_config())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -51,7 +51,7 @@ async def test_records_wait_out_a_database_outage_and_are_handled_once(
     account, image_id = uuid4(), uuid4()
     try:
         catalog.start().wait_healthy()
-        async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+        async with Bus(deployment) as bus:
             # One record before the outage, on the same partition (same key): the group
             # commits past it, so the check below compares with a real committed offset.
             warmup = uuid4()
@@ -72,7 +72,7 @@ async def test_records_wait_out_a_database_outage_and_are_handled_once(
             warm = TopicPartition(before.topic, before.partition)
 
             async def committed_past_warmup() -> bool:
-                offset = await committed_offset(deployment.kafka_bootstrap, group, warm)
+                offset = await committed_offset(deployment, group, warm)
                 return offset > int(before.offset)
 
             await eventually(committed_past_warmup, timeout=30)
@@ -93,9 +93,9 @@ async def test_records_wait_out_a_database_outage_and_are_handled_once(
             # while its effect could not commit, its offset would be committed by now.
             await asyncio.sleep(3)
             assert partition == warm
-            assert await committed_offset(deployment.kafka_bootstrap, group, partition) == (
-                sent.offset
-            ), "the record's offset was committed before its effect"
+            assert await committed_offset(deployment, group, partition) == (sent.offset), (
+                "the record's offset was committed before its effect"
+            )
             proxy.open()
 
             accepted = await bus.read(
@@ -103,7 +103,7 @@ async def test_records_wait_out_a_database_outage_and_are_handled_once(
             )
 
             async def committed_past_it() -> bool:
-                offset = await committed_offset(deployment.kafka_bootstrap, group, partition)
+                offset = await committed_offset(deployment, group, partition)
                 return offset > int(sent.offset)
 
             await eventually(committed_past_it, timeout=30)

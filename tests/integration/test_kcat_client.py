@@ -29,25 +29,29 @@ def validated(event: dict[str, Any], schema_file: str) -> dict[str, Any]:
     return event
 
 
-def kcat_produce(stack: TestStack, topic: str, key: str, event: dict[str, Any]) -> None:
+def kcat_produce(
+    stack: TestStack, topic: str, key: str, event: dict[str, Any], config: Path
+) -> None:
     line = f"{key}|{json.dumps(event, ensure_ascii=False)}\n"
     subprocess.run(
-        ["kcat", "-P", "-b", stack.kafka_bootstrap, "-t", stack.topic(topic), "-K", "|"],
+        ["kcat", "-F", str(config), "-P", "-t", stack.topic(topic), "-K", "|"],
         input=line.encode(),
         check=True,
         timeout=30,
     )
 
 
-def kcat_find(stack: TestStack, topic: str, key: str, timeout: float = 90.0) -> dict[str, Any]:
+def kcat_find(
+    stack: TestStack, topic: str, key: str, config: Path, timeout: float = 90.0
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         out = subprocess.run(
             [
                 "kcat",
+                "-F",
+                str(config),
                 "-C",
-                "-b",
-                stack.kafka_bootstrap,
                 "-t",
                 stack.topic(topic),
                 "-o",
@@ -122,12 +126,20 @@ def test_kcat_produces_a_capture_request_and_reads_image_ready(
             "description": "made by kcat",
         },
     )
-    kcat_produce(stack, "HostChanged", host_id, validated(host, "HostChanged.v1.schema.json"))
+    # As the platform's file does it (README): ECS writes, the reader principal reads.
+    ecs = stack.kafka_client_file("ecs", tmp_path)
+    reader = stack.kafka_client_file("reader", tmp_path)
+    kcat_produce(stack, "HostChanged", host_id, validated(host, "HostChanged.v1.schema.json"), ecs)
     kcat_produce(
-        stack, "CaptureRequested", image_id, validated(request, "CaptureRequested.v1.schema.json")
+        stack,
+        "CaptureRequested",
+        image_id,
+        validated(request, "CaptureRequested.v1.schema.json"),
+        ecs,
     )
 
-    ready = validated(kcat_find(stack, "ImageReady", image_id), "ImageReady.v1.schema.json")
+    found = kcat_find(stack, "ImageReady", image_id, reader)
+    ready = validated(found, "ImageReady.v1.schema.json")
 
     assert ready["data"]["name"] == "kcat-镜像"
     assert ready["data"]["source"]["host_name"] == "ecs-kcat"

@@ -49,7 +49,7 @@ async def test_the_limit_holds_when_20_adds_race_across_two_processes(
         process.start()
     for process in (first, second):
         process.wait_healthy()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         alice = await new_account(bus, issuer)
         others = [await new_account(bus, issuer) for _ in range(130)]
         image_id, _ = await announced_image(bus, alice.account_id)
@@ -90,7 +90,7 @@ async def test_a_batch_of_10_images_by_100_accounts_is_answered_per_pair_facts_o
 ) -> None:
     sharing = spawn(deployment, "sharing")
     sharing.start().wait_healthy()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         alice = await new_account(bus, issuer)
         others = [await new_account(bus, issuer) for _ in range(100)]
         images = [(await announced_image(bus, alice.account_id, f"img-{i}"))[0] for i in range(9)]
@@ -143,7 +143,7 @@ async def test_128_offers_make_one_prompt_not_128_messages(
         process.start()
     for process in (sharing, notifier):
         process.wait_healthy()
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         alice, bob = await new_account(bus, issuer), await new_account(bus, issuer)
         images = [(await announced_image(bus, alice.account_id, f"img-{i}"))[0] for i in range(128)]
         await sharing_knows(deployment, [alice, bob])

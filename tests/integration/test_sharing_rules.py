@@ -54,7 +54,7 @@ def sharing_only(stack: TestStack, issuer: Issuer) -> Iterator[tuple[TestStack, 
 @pytest.fixture
 async def own_bus(sharing_only: tuple[TestStack, ServiceProcess]) -> AsyncIterator[Bus]:
     own, _ = sharing_only
-    async with Bus(own.kafka_bootstrap, own.topic_prefix) as connected:
+    async with Bus(own) as connected:
         yield connected
 
 

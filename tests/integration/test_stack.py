@@ -20,8 +20,8 @@ from tests.infra import TestStack
 pytestmark = pytest.mark.integration
 
 
-async def _describe(bootstrap: str, names: list[str]) -> list[dict[str, Any]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _describe(stack: TestStack, names: list[str]) -> list[dict[str, Any]]:
+    admin = AIOKafkaAdminClient(**stack.kafka_client_config())
     await admin.start()
     try:
         return list(await admin.describe_topics(names))
@@ -31,15 +31,15 @@ async def _describe(bootstrap: str, names: list[str]) -> list[dict[str, Any]]:
 
 async def test_every_catalogue_topic_exists_with_its_partitions(stack: TestStack) -> None:
     names = [stack.topic(t.name) for t in TOPICS]
-    described = {d["topic"]: d for d in await _describe(stack.kafka_bootstrap, names)}
+    described = {d["topic"]: d for d in await _describe(stack, names)}
     for spec in TOPICS:
         topic = described[stack.topic(spec.name)]
         assert topic["error_code"] == 0, spec.name
         assert len(topic["partitions"]) >= max(3, spec.partitions), spec.name
 
 
-async def _configs(bootstrap: str, names: list[str]) -> dict[str, dict[str, str]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _configs(stack: TestStack, names: list[str]) -> dict[str, dict[str, str]]:
+    admin = AIOKafkaAdminClient(**stack.kafka_client_config())
     await admin.start()
     try:
         found = await topic_configs(admin, names)
@@ -53,7 +53,7 @@ async def _configs(bootstrap: str, names: list[str]) -> dict[str, dict[str, str]
 async def test_no_record_outlives_the_redelivery_window(stack: TestStack) -> None:
     """The inbox is sized by how long a record stays readable: retention plus the segment
     it sits in. Both are set on every topic, not left to the broker's 7-day defaults."""
-    configs = await _configs(stack.kafka_bootstrap, [stack.topic(t.name) for t in TOPICS])
+    configs = await _configs(stack, [stack.topic(t.name) for t in TOPICS])
     for spec in TOPICS:
         topic = configs[stack.topic(spec.name)]
         assert topic["retention.ms"] == spec.configs["retention.ms"], spec.name
@@ -69,7 +69,7 @@ async def test_ensure_topics_repairs_a_drifted_config_and_keeps_the_rest(
     prefix = f"{stack.topic_prefix}drift{secrets.token_hex(3)}."
     spec = next(t for t in TOPICS if t.name == "ImageReady")
     name = f"{prefix}{spec.name}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**stack.kafka_client_config())
     await admin.start()
     try:  # as an older deployment created it: no segment.ms, and an operator's own setting
         await admin.create_topics(
@@ -78,9 +78,11 @@ async def test_ensure_topics_repairs_a_drifted_config_and_keeps_the_rest(
     finally:
         await admin.close()
 
-    await ensure_topics(stack.kafka_bootstrap, prefix, topics=[spec])
+    await ensure_topics(
+        stack.kafka_bootstrap, prefix, topics=[spec], credentials=stack.kafka_credentials()
+    )
 
-    configs = (await _configs(stack.kafka_bootstrap, [name]))[name]
+    configs = (await _configs(stack, [name]))[name]
     assert configs["segment.ms"] == spec.configs["segment.ms"]
     assert configs["retention.ms"] == spec.configs["retention.ms"]
     assert configs["max.message.bytes"] == "2000000"
@@ -118,7 +120,7 @@ async def test_provision_is_idempotent(stack: TestStack) -> None:
 
 async def test_kafka_round_trip_with_a_committed_group(stack: TestStack) -> None:
     topic = f"{stack.topic_prefix}stack-probe"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**stack.kafka_client_config())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 3, 1)])
@@ -126,7 +128,7 @@ async def test_kafka_round_trip_with_a_committed_group(stack: TestStack) -> None
         await admin.close()
 
     key, value = secrets.token_hex(8).encode(), b'{"probe": true}'
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**stack.kafka_client_config(), enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key)
@@ -135,7 +137,7 @@ async def test_kafka_round_trip_with_a_committed_group(stack: TestStack) -> None
 
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=stack.kafka_bootstrap,
+        **stack.kafka_client_config(),
         group_id=f"{stack.topic_prefix}stack-probe",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
