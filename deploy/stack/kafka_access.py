@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -257,7 +258,25 @@ def apply_acls(
             for b in stale
         ]
         _wait_all(client.delete_acls(filters), "could not delete stale ACLs", timeout_s)
+    _wait_effective(bootstrap, admin, target, resources, timeout_s)
     return missing, sorted(acl for b in stale if (acl := as_acl[b]) is not None)
+
+
+def _wait_effective(
+    bootstrap: str,
+    admin: KafkaCredentials,
+    target: set[Acl],
+    resources: set[str],
+    timeout_s: float,
+) -> None:
+    """CreateAcls answers once the change is committed; the broker's authorizer applies it
+    a moment later (a DescribeAcls right after saw none of 105). Return once it has, so
+    a service started next is not refused."""
+    deadline = time.monotonic() + timeout_s
+    while set(broker_acls(bootstrap, admin, resources)) != target:
+        if time.monotonic() > deadline:
+            raise StackError(f"the broker's ACLs did not match the catalogue in {timeout_s:.0f}s")
+        time.sleep(0.2)
 
 
 def delete_acls(
