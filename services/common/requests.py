@@ -16,16 +16,22 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.common.http import problem_of
+from services.common.consistency import BadToken, Position, encode_token, wait_applied
+from services.common.http import ProblemError, problem_of
+from services.common.i18n import Text
 from services.common.ports import UnitOfWork
 from services.common.refusals import Refusal
-from services.common.uow import UnitOfWorkFactory
+from services.common.uow import PgUnitOfWork, UnitOfWorkFactory
 
 S = TypeVar("S")
 T = TypeVar("T")
 
 _RETRIED = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
 TRIES = 3
+BAD_TOKEN = Text(
+    "IMS-Read-After 不是本服务给出的标记。",
+    "The IMS-Read-After header is not a token a write of IMS answered.",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,33 @@ class RequestRunner(Generic[S]):
                     raise
                 await asyncio.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
+
+    async def write(self, body: Callable[[UnitOfWork[S]], Awaitable[T]]) -> tuple[T, str | None]:
+        """As :meth:`run`, and the read-after token of the facts it queued
+        (:mod:`services.common.consistency`): None if it queued none, or too many."""
+        emitted: list[Position] = []
+
+        async def tracked(uow: UnitOfWork[S]) -> T:
+            result = await body(uow)
+            assert isinstance(uow, PgUnitOfWork)
+            emitted[:] = uow.emitted  # of the attempt that committed: a retry starts over
+            return result
+
+        result = await self.run(tracked)
+        return result, encode_token(emitted)
+
+    async def wait_applied(self, token: str | None, consumed: frozenset[str]) -> str | None:
+        """Before a read: wait, boundedly, until this service has applied the facts of a
+        write's token (``consumed``: the event types it applies). ``applied`` or
+        ``timeout`` for the read's answer; None without a token. A token that no write
+        answered is a 400 problem."""
+        if token is None:
+            return None
+        try:
+            applied = await wait_applied(self.uow_factory.pool, token, consumed)
+        except BadToken as exc:
+            raise ProblemError(400, "invalid_read_after", BAD_TOKEN, reason=str(exc)) from exc
+        return "applied" if applied else "timeout"
 
     async def read(self, body: Callable[[S], Awaitable[T]]) -> T:
         """``body`` on the store outside a transaction (a read that changes nothing)."""

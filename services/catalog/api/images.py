@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from services.catalog.api.views import (
+    CONSUMED,
     BatchDeleteView,
     CreatedView,
     DeleteResult,
@@ -23,6 +24,7 @@ from services.catalog.domain import BATCH_DELETE_MAX, STATUS_LABELS, ImageStatus
 from services.catalog.handlers import commands, queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentTenant
+from services.common.consistency import ReadAfterToken
 from services.common.http import PROBLEMS, ProblemError, RequestLanguage
 from services.common.i18n import Language
 from services.common.requests import RequestRunner
@@ -66,19 +68,25 @@ def _reads(router: APIRouter, runner: RequestRunner[Store]) -> None:
         name: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
+        read_after: ReadAfterToken = None,
     ) -> Response:
+        waited = await runner.wait_applied(read_after, CONSUMED)
         query = ListQuery(tenant.account_id, Tab(tab), status, os_family, name, limit, cursor)
         page = await runner.read(lambda store: queries.list_images(store, query))
-        return json_response(ImagePage.of(page, language))
+        return json_response(ImagePage.of(page, language), read_after=waited)
 
     @router.get("/images/{image_id}", response_model=ImageView, responses=PROBLEMS)
     async def get_image(
-        tenant: CurrentTenant, language: RequestLanguage, image_id: UUID
+        tenant: CurrentTenant,
+        language: RequestLanguage,
+        image_id: UUID,
+        read_after: ReadAfterToken = None,
     ) -> Response:
+        waited = await runner.wait_applied(read_after, CONSUMED)
         detail = await runner.read(
             lambda store: queries.image_detail(store, image_id, tenant.account_id)
         )
-        return json_response(ImageView.of_detail(detail, language))
+        return json_response(ImageView.of_detail(detail, language), read_after=waited)
 
 
 def _writes(router: APIRouter, runner: RequestRunner[Store]) -> None:

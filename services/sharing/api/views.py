@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any, Literal, Self
 from uuid import UUID
 
+from fastapi import Response
 from pydantic import BaseModel, Field, model_validator
 
+from services.common.consistency import HEADER
 from services.common.i18n import Language
 from services.common.refusals import Refusal
 from services.sharing import domain
@@ -218,3 +220,10 @@ def _outcome(
         "code": refusal.code if refusal else None,
         "detail": refusal.message.render(language) if refusal else None,
     }
+
+
+def read_after(response: Response, token: str | None) -> None:
+    """Hand the write's read-after token to its client (services.common.consistency): the
+    catalog's next read that sends it back shows this change."""
+    if token is not None:
+        response.headers[HEADER] = token
