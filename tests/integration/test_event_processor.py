@@ -73,8 +73,13 @@ def processor(
 
 
 def record(value: bytes | None, headers: tuple[tuple[str, bytes | None], ...] = ()) -> Record:
-    """A record at a Kafka position no other record of the session has."""
-    return Record("in", 0, next(_offsets), b"key", value, headers)
+    """A record at a Kafka position no other record of the session has, where a producer
+    puts it: on its type's topic, keyed by its subject (codec.decode_record checks both)."""
+    try:
+        subject = str(json.loads(value or b"null")["subject"]).encode()
+    except (ValueError, TypeError, KeyError):
+        subject = b"key"
+    return Record("proc.CaptureRequested", 0, next(_offsets), subject, value, headers)
 
 
 def request() -> Envelope[Event]:
