@@ -76,10 +76,11 @@ def record(value: bytes | None, headers: tuple[tuple[str, bytes | None], ...] = 
     """A record at a Kafka position no other record of the session has, where a producer
     puts it: on its type's topic, keyed by its subject (codec.decode_record checks both)."""
     try:
-        subject = str(json.loads(value or b"null")["subject"]).encode()
-    except (ValueError, TypeError, KeyError):
-        subject = b"key"
-    return Record("proc.CaptureRequested", 0, next(_offsets), subject, value, headers)
+        raw = json.loads(value or b"null")
+        subject, name = str(raw["subject"]).encode(), str(raw["type"]).split(".")[1]
+    except (ValueError, TypeError, KeyError, IndexError):
+        subject, name = b"key", "CaptureRequested"
+    return Record(f"proc.{name}", 0, next(_offsets), subject, value, headers)
 
 
 def request() -> Envelope[Event]:
