@@ -304,13 +304,13 @@ async def test_a_consumer_killed_while_its_backlog_grows_resumes_without_skippin
     """SIGKILL while records keep arriving, then a restart: every record handled once,
     from the committed offsets (the re-test of the aiokafka pin, docs/architecture.md)."""
     catalog = spawn(deployment, "catalog")
-    account = uuid4()
     images = [uuid4() for _ in range(150)]
     async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
         catalog.start().wait_healthy()
 
         async def produce(ids: list[UUID]) -> None:
             for image_id in ids:
+                account = uuid4()  # one each: an account's private image quota is small
                 await bus.send(
                     facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account
                 )
