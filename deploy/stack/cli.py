@@ -19,10 +19,12 @@ from deploy.stack import kafka
 from deploy.stack import stack as stack_ops
 from deploy.stack.aio import run_sync
 from deploy.stack.config import DEFAULT_HTTP_PORTS, StackConfig, default_state_dir
+from deploy.stack.dead_letters import commands as dead_letter_commands
 from deploy.stack.process import StackError, tail
 from deploy.stack.state import StackState
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.add_typer(dead_letter_commands, name="dead-letters")
 console = Console()
 err = Console(stderr=True)
 
