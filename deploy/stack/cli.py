@@ -63,6 +63,7 @@ def up(
     pg_port: Annotated[int, typer.Option(envvar="IMS_PG_PORT")] = 54329,
     database: Annotated[str, typer.Option(envvar="IMS_DATABASE")] = "ims",
     topic_prefix: Annotated[str, typer.Option(envvar="IMS_TOPIC_PREFIX")] = "",
+    gateway_port: Annotated[int, typer.Option(envvar="IMS_GATEWAY_PORT")] = 8080,
 ) -> None:
     """Start everything (idempotent: what already runs is kept)."""
     cfg = StackConfig(
@@ -73,6 +74,7 @@ def up(
         database,
         topic_prefix,
         http_ports=_http_ports(),
+        gateway_port=gateway_port,
     )
     started = time.monotonic()
     try:
