@@ -9,12 +9,13 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from schemas.events import DiskFormat, OperatingSystem
+from services.catalog.api.images import DESCRIPTION_DOC, NAME_DOC
 from services.catalog.api.views import AccountQuotaView, ImageView, QuotaView
 from services.catalog.domain import NewPublicImage, PublishStatus
 from services.catalog.handlers import commands, queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentAdmin
-from services.common.http import PROBLEMS, RequestLanguage
+from services.common.http import RequestLanguage
 from services.common.requests import RequestRunner
 
 _TEXT_BOUND = 8192
@@ -26,8 +27,10 @@ class QuotaBody(BaseModel):
 
 class PublicImageBody(BaseModel):
     image_id: UUID | None = Field(default=None, description="Chosen by the platform; new if absent")
-    name: str = Field(max_length=_TEXT_BOUND, description="1-128 characters")
-    description: str = Field(default="", max_length=_TEXT_BOUND)
+    name: str = Field(
+        max_length=_TEXT_BOUND, description="1-128 characters", json_schema_extra=NAME_DOC
+    )
+    description: str = Field(default="", max_length=_TEXT_BOUND, json_schema_extra=DESCRIPTION_DOC)
     os: OperatingSystem
     system_disk_gb: int = Field(ge=1, le=65536)
     min_memory_mb: int = Field(ge=0, le=16 * 1024 * 1024)
@@ -37,7 +40,7 @@ class PublicImageBody(BaseModel):
 
 
 def admin_router(runner: RequestRunner[Store]) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["admin"], responses=PROBLEMS)
+    router = APIRouter(prefix="/v1", tags=["admin"])
 
     @router.get("/accounts/{account_id}/quota", response_model=AccountQuotaView)
     async def read_quota(

@@ -11,12 +11,11 @@ from services.catalog.api.views import UsageView
 from services.catalog.handlers import queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentTenant
-from services.common.http import PROBLEMS
 from services.common.requests import RequestRunner
 
 
 def usage_router(runner: RequestRunner[Store]) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["usage"], responses=PROBLEMS)
+    router = APIRouter(prefix="/v1", tags=["usage"])
 
     @router.get("/usage", response_model=UsageView)
     async def read_usage(tenant: CurrentTenant, account_id: UUID | None = None) -> UsageView:

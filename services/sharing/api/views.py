@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from services.common.i18n import Language
 from services.common.refusals import Refusal
@@ -27,12 +28,17 @@ BATCH_IMAGES_MAX = 50
 ANSWER_IMAGES_MAX = 1000
 
 
+# No control characters in a name: none is ever an account's or a project's, and NUL is a
+# character PostgreSQL refuses in text (it answered 500). Refused as 422, at the model.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 class AccountRef(BaseModel):
     """An account as the owner names it: account name, and project name for dedicated-cloud
     and multi-project accounts (seed 3.3.1)."""
 
-    name: str = Field(min_length=1, max_length=64)
-    project: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
+    project: str | None = Field(default=None, min_length=1, max_length=64, pattern=PRINTABLE)
 
     def recipient(self) -> Recipient:
         return Recipient(self.name, self.project)
@@ -47,8 +53,25 @@ class BatchShareRequest(BaseModel):
     accounts: list[AccountRef] = Field(min_length=1, max_length=MEMBER_LIMIT)
 
 
+# Exactly one of the two, as the OpenAPI says (oneOf): chosen images, or all pending ones.
+_ANSWER_ONE_OF: JsonDict = {
+    "oneOf": [
+        {
+            "required": ["image_ids"],
+            "properties": {"image_ids": {"type": "array"}, "all": {"const": False}},
+        },
+        {
+            "required": ["all"],
+            "properties": {"all": {"const": True}, "image_ids": {"type": "null"}},
+        },
+    ]
+}
+
+
 class AnswerRequest(BaseModel):
     """Chosen images, or ``{"all": true}`` for every pending offer."""
+
+    model_config = ConfigDict(json_schema_extra=_ANSWER_ONE_OF)
 
     image_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=ANSWER_IMAGES_MAX)
     all: bool = False
