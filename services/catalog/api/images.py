@@ -50,7 +50,9 @@ class CreateImageBody(BaseModel):
         description="Up to 1024",
         json_schema_extra=DESCRIPTION_DOC,
     )
-    strict_preflight: bool = Field(default=False, description="Refuse on guest findings (K4)")
+    strict_preflight: bool = Field(
+        default=False, strict=True, description="Refuse on guest findings (K4)"
+    )
 
 
 class ModifyImageBody(BaseModel):

@@ -19,8 +19,8 @@ from services.common.requests import RequestRunner
 
 class LaunchCheckRequest(BaseModel):
     image_id: UUID
-    system_disk_gb: int = Field(ge=1, le=65536)
-    memory_mb: int = Field(ge=1, le=16 * 1024 * 1024)
+    system_disk_gb: int = Field(strict=True, ge=1, le=65536)
+    memory_mb: int = Field(strict=True, ge=1, le=16 * 1024 * 1024)
 
 
 class FindingView(BaseModel):

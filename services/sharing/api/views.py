@@ -74,7 +74,7 @@ class AnswerRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra=_ANSWER_ONE_OF)
 
     image_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=ANSWER_IMAGES_MAX)
-    all: bool = False
+    all: bool = Field(default=False, strict=True)
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
