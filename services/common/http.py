@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.i18n import Language, Text, negotiate
@@ -88,6 +88,16 @@ async def request_language(request: Request) -> Language:
 
 # The language a request asks for, for route signatures: ``language: RequestLanguage``.
 RequestLanguage = Annotated[Language, Depends(request_language)]
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not a boolean")
+    return value
+
+
+# A JSON integer for request bodies: 40 and 40.0 (JSON Schema integers), never true/false.
+JsonInt = Annotated[int, BeforeValidator(_not_a_bool)]
 
 
 class ProblemDocument(BaseModel):

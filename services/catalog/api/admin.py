@@ -15,15 +15,15 @@ from services.catalog.domain import NewPublicImage, PublishStatus
 from services.catalog.handlers import commands, queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentAdmin
-from services.common.http import RequestLanguage
+from services.common.http import JsonInt, RequestLanguage
 from services.common.requests import RequestRunner
 
 _TEXT_BOUND = 8192
 
 
 class QuotaBody(BaseModel):
-    private_images: int = Field(
-        strict=True, ge=0, le=100_000, description="Private images the account may hold"
+    private_images: JsonInt = Field(
+        ge=0, le=100_000, description="Private images the account may hold"
     )
 
 
@@ -34,10 +34,10 @@ class PublicImageBody(BaseModel):
     )
     description: str = Field(default="", max_length=_TEXT_BOUND, json_schema_extra=DESCRIPTION_DOC)
     os: OperatingSystem
-    system_disk_gb: int = Field(strict=True, ge=1, le=65536)
-    min_memory_mb: int = Field(strict=True, ge=0, le=16 * 1024 * 1024)
+    system_disk_gb: JsonInt = Field(ge=1, le=65536)
+    min_memory_mb: JsonInt = Field(ge=0, le=16 * 1024 * 1024)
     disk_format: DiskFormat | None = None
-    size_bytes: int | None = Field(default=None, strict=True, ge=0)
+    size_bytes: JsonInt | None = Field(default=None, ge=0)
     checksum_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
