@@ -261,11 +261,17 @@ def documented_openapi(app: FastAPI) -> dict[str, Any]:
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """Every method the OpenAPI documents at the request's path (so ``Allow`` and the
     documentation cannot disagree)."""
-    methods: set[str] = set()
+    matches: list[tuple[int, set[str]]] = []
     for template, operations in app.openapi().get("paths", {}).items():
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
-            methods |= {method.upper() for method in operations}
+            matches.append((template.count("{"), {method.upper() for method in operations}))
+    # A literal path (/v1/images/delete) is not a value of a template beside it.
+    fewest = min((params for params, _ in matches), default=0)
+    methods: set[str] = set()
+    for params, found in matches:
+        if params == fewest:
+            methods |= found
     if "GET" in methods:
         methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
     return sorted(methods)

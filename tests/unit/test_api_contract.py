@@ -102,6 +102,9 @@ def test_a_405_names_every_method_of_its_path() -> None:
     allowed = {m.strip() for m in answer.headers["allow"].split(",")}
     assert {"GET", "PATCH", "DELETE"} <= allowed
     assert "PUT" not in allowed
+    answer = client.patch("/v1/images/delete")  # a literal path beside /v1/images/{image_id}
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
     answer = TestClient(app_of("sharing")).put("/v1/images/x/members")
     assert {m.strip() for m in answer.headers["allow"].split(",")} >= {"GET", "POST", "DELETE"}
 

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.events import DESCRIPTION_MAX, NAME_MAX
 from services.catalog.api.views import (
@@ -68,6 +69,13 @@ class BatchDeleteBody(BaseModel):
 
 def images_router(runner: RequestRunner[Store]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["images"])
+
+    # Before /images/{image_id}: "delete" is never an image id, and its other methods are
+    # 405 (with Allow: POST), not a 422 for an id that is not a UUID.
+    @router.api_route("/images/delete", methods=["GET", "PATCH", "DELETE"], include_in_schema=False)
+    async def not_allowed() -> Response:
+        raise StarletteHTTPException(405)
+
     _reads(router, runner)
     _writes(router, runner)
     return router
