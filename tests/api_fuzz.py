@@ -167,7 +167,10 @@ def fuzz_one(
         "off",
     ]
     env = dict(os.environ, SCHEMATHESIS_HOOKS="", NO_COLOR="1")
-    done = subprocess.run(command, capture_output=True, timeout=timeout, env=env, check=False)
+    # In the report dir: the CLI keeps its cache (.schemathesis/) in its working directory.
+    done = subprocess.run(
+        command, capture_output=True, timeout=timeout, env=env, check=False, cwd=report_dir
+    )
     run = Run(service, identity.label, exit_code=done.returncode)
     if not report.exists():
         output = (done.stdout + done.stderr).decode(errors="replace")[-4000:]

@@ -25,6 +25,9 @@ from services.common.problems import status_of
 from services.common.refusals import Refusal
 
 PROBLEM_JSON = "application/problem+json"
+# Text without control characters, for names a request brings: none is ever meant, and NUL
+# is one PostgreSQL refuses in text and jsonb (it answered 500).
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 # The code of a problem raised without one (e.g. a route that does not exist), by status.
 GENERIC_CODES = {
     400: "bad_request",

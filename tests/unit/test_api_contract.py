@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from services.capture.api import install_routes as capture_routes
 from services.catalog.api import install_routes as catalog_routes
+from services.catalog.api.admin import PublicImageBody
 from services.catalog.domain.rules import DESCRIPTION_PATTERN, NAME_PATTERN, check_name
 from services.common.http import PROBLEM_JSON, create_http_app
 from services.notifier.api import install_routes as notifier_routes
@@ -115,6 +116,15 @@ def test_an_account_name_with_a_control_character_is_refused_at_the_model(name: 
         AccountRef(name=name)
     with pytest.raises(ValidationError):
         AccountRef(name="ok", project=name)
+
+
+@pytest.mark.parametrize("field", ["distro", "version"])
+def test_a_public_image_os_with_a_control_character_is_refused_at_the_model(field: str) -> None:
+    os = {"family": "linux", "distro": "Ubuntu", "version": "22.04", field: "x\x00"}
+    with pytest.raises(ValidationError):
+        PublicImageBody.model_validate(
+            {"name": "n", "os": os, "system_disk_gb": 40, "min_memory_mb": 1024}
+        )
 
 
 def test_an_account_name_of_printable_text_is_taken() -> None:

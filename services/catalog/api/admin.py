@@ -15,7 +15,7 @@ from services.catalog.domain import NewPublicImage, PublishStatus
 from services.catalog.handlers import commands, queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentAdmin
-from services.common.http import JsonInt, RequestLanguage
+from services.common.http import PRINTABLE_PATTERN, JsonInt, RequestLanguage
 from services.common.requests import RequestRunner
 
 _TEXT_BOUND = 8192
@@ -27,13 +27,20 @@ class QuotaBody(BaseModel):
     )
 
 
+class PublicImageOs(OperatingSystem):
+    """The event's OperatingSystem, its texts printable (a NUL in jsonb answered 500)."""
+
+    distro: str = Field(min_length=1, pattern=PRINTABLE_PATTERN, description="e.g. Ubuntu")
+    version: str = Field(pattern=PRINTABLE_PATTERN, description="e.g. 22.04")
+
+
 class PublicImageBody(BaseModel):
     image_id: UUID | None = Field(default=None, description="Chosen by the platform; new if absent")
     name: str = Field(
         max_length=_TEXT_BOUND, description="1-128 characters", json_schema_extra=NAME_DOC
     )
     description: str = Field(default="", max_length=_TEXT_BOUND, json_schema_extra=DESCRIPTION_DOC)
-    os: OperatingSystem
+    os: PublicImageOs
     system_disk_gb: JsonInt = Field(ge=1, le=65536)
     min_memory_mb: JsonInt = Field(ge=0, le=16 * 1024 * 1024)
     disk_format: DiskFormat | None = None

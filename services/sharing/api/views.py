@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from services.common.http import PRINTABLE_PATTERN
 from services.common.i18n import Language
 from services.common.refusals import Refusal
 from services.sharing import domain
@@ -28,9 +29,8 @@ BATCH_IMAGES_MAX = 50
 ANSWER_IMAGES_MAX = 1000
 
 
-# No control characters in a name: none is ever an account's or a project's, and NUL is a
-# character PostgreSQL refuses in text (it answered 500). Refused as 422, at the model.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+# No control characters in a name (NUL answered 500): refused as 422, at the model.
+PRINTABLE = PRINTABLE_PATTERN
 
 
 class AccountRef(BaseModel):
