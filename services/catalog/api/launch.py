@@ -14,15 +14,15 @@ from services.catalog.handlers import queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentTenant
 from services.common.consistency import HEADER, ReadAfterToken
-from services.common.http import RequestLanguage
+from services.common.http import JsonInt, RequestLanguage
 from services.common.i18n import Language
 from services.common.requests import RequestRunner
 
 
 class LaunchCheckRequest(BaseModel):
     image_id: UUID
-    system_disk_gb: int = Field(ge=1, le=65536)
-    memory_mb: int = Field(ge=1, le=16 * 1024 * 1024)
+    system_disk_gb: JsonInt = Field(ge=1, le=65536)
+    memory_mb: JsonInt = Field(ge=1, le=16 * 1024 * 1024)
 
 
 class FindingView(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.common.auth import CurrentTenant
 from services.common.cursors import decode_time_cursor, encode_cursor
-from services.common.http import RequestLanguage
+from services.common.http import RequestLanguage, problem_responses
 from services.common.requests import RequestRunner
 from services.sharing.api.views import (
     AnswerRequest,
@@ -46,7 +46,8 @@ def router(runner: RequestRunner[Store]) -> APIRouter:
             next_cursor=encode_cursor(last.offered_at, last.membership_id) if last else None,
         )
 
-    @api.post("/accept", response_model=AnswerResults)
+    # An image named that was never offered to the caller: 404 `offer_not_found`.
+    @api.post("/accept", response_model=AnswerResults, responses=problem_responses(404))
     async def accept(
         tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest, response: Response
     ) -> AnswerResults:
@@ -58,7 +59,7 @@ def router(runner: RequestRunner[Store]) -> APIRouter:
         read_after(response, token)
         return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])
 
-    @api.post("/reject", response_model=AnswerResults)
+    @api.post("/reject", response_model=AnswerResults, responses=problem_responses(404))
     async def reject(
         tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest, response: Response
     ) -> AnswerResults:
