@@ -8,9 +8,10 @@ fact it queued (event type, aggregate line, version). The same client's next rea
 with that header to the catalog (``GET /v1/images?tab=shared``), waits until the catalog's
 ``aggregate_versions`` (the lines its consumer advances as it applies facts, in the same
 transaction as their effect) reach those versions, at most ``READ_AFTER_WAIT_S``, then
-reads; its answer says ``IMS-Read-After: applied`` or ``timeout``. A reader waits only for
-the event types it consumes (``schemas.generate.CONSUMERS``), so a token of any write can
-be handed to any read.
+reads; its answer says ``IMS-Read-After: applied`` or ``timeout`` (``invalid`` for a token
+no write answered: the read goes on at once, a bad header never costs the read). A reader
+waits only for the event types it consumes (``schemas.generate.CONSUMERS``), so a token of
+any write can be handed to any read.
 
 The token is opaque to clients: zlib-compressed lines ``type aggregate id version``,
 base64url. A write of more than ``MAX_POSITIONS`` facts answers no token (a header must

@@ -17,8 +17,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.common.consistency import BadToken, Position, encode_token, wait_applied
-from services.common.http import ProblemError, problem_of
-from services.common.i18n import Text
+from services.common.http import problem_of
 from services.common.ports import UnitOfWork
 from services.common.refusals import Refusal
 from services.common.uow import PgUnitOfWork, UnitOfWorkFactory
@@ -28,10 +27,6 @@ T = TypeVar("T")
 
 _RETRIED = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
 TRIES = 3
-BAD_TOKEN = Text(
-    "IMS-Read-After 不是本服务给出的标记。",
-    "The IMS-Read-After header is not a token a write of IMS answered.",
-)
 
 
 @dataclass(frozen=True)
@@ -71,15 +66,15 @@ class RequestRunner(Generic[S]):
 
     async def wait_applied(self, token: str | None, consumed: frozenset[str]) -> str | None:
         """Before a read: wait, boundedly, until this service has applied the facts of a
-        write's token (``consumed``: the event types it applies). ``applied`` or
-        ``timeout`` for the read's answer; None without a token. A token that no write
-        answered is a 400 problem."""
+        write's token (``consumed``: the event types it applies). ``applied``, ``timeout``
+        or ``invalid`` (a token no write answered: the read answers at once, as without
+        one) for the read's answer; None without a token."""
         if token is None:
             return None
         try:
             applied = await wait_applied(self.uow_factory.pool, token, consumed)
-        except BadToken as exc:
-            raise ProblemError(400, "invalid_read_after", BAD_TOKEN, reason=str(exc)) from exc
+        except BadToken:
+            return "invalid"
         return "applied" if applied else "timeout"
 
     async def read(self, body: Callable[[S], Awaitable[T]]) -> T:

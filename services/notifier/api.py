@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from schemas.events import PromptAction, SharePromptUpdated
 from services.common.auth import CurrentTenant
-from services.common.http import PROBLEM_JSON, ProblemError, RequestLanguage
+from services.common.http import PROBLEM_JSON, PROBLEM_SCHEMA_REF, ProblemError, RequestLanguage
 from services.common.i18n import Language, Text
 from services.common.requests import RequestRunner
 from services.common.uow import UnitOfWorkFactory
@@ -29,7 +29,7 @@ STREAM_DOC = (
 )
 PROBLEM_429 = {
     "description": "The account has too many open prompt streams (`code` too_many_streams)",
-    "content": {PROBLEM_JSON: {}},
+    "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA_REF}},
 }
 TOO_MANY_STREAMS = Text(
     "打开的提示推送过多，请关闭其他控制台页面后重试。",

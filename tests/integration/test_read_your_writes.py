@@ -134,7 +134,7 @@ async def test_a_read_waits_boundedly_and_says_when_the_write_is_not_applied_yet
     assert check.headers[HEADER] == "applied"
 
 
-def test_a_token_no_write_answered_is_a_problem(
+def test_a_token_no_write_answered_is_said_so_and_the_read_goes_on(
     system: dict[str, ServiceProcess], issuer: Issuer
 ) -> None:
     catalog = system["catalog"]
@@ -146,6 +146,5 @@ def test_a_token_no_write_answered_is_a_problem(
             headers={**reader.headers(), HEADER: bad},
             timeout=30,
         )
-        assert response.status_code == 400, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert response.json()["code"] == "invalid_read_after"
+        assert response.status_code == 200, response.text
+        assert response.headers[HEADER] == "invalid"

@@ -24,7 +24,10 @@ from services.sharing.api.views import AccountRef, AnswerRequest
 
 
 class _NoStore:
-    """Routes are only declared here: nothing reaches a store."""
+    """Routes are only declared here: nothing reaches a store (nor the notifier's
+    prompt hub, which would listen on the pool only when a stream opens)."""
+
+    pool = None
 
     def clock(self) -> None:
         raise AssertionError("no request should reach the store")
