@@ -3,7 +3,7 @@
 Each service's ``/openapi.json`` is run through the schemathesis CLI (every check, listed in
 ``api_fuzz.toml``,
 every phase: examples, coverage, fuzzing, stateful) once per identity: two tenants and an
-admin. The integration test (``tests/integration/test_api_generated.py``) runs it with a
+admin. An integration test (branch i16-http, not landed yet) ran it with a
 few examples an operation; the long run starts its own stack and writes its figures::
 
     flock /tmp/ims-heavy.lock timeout 900 .venv/bin/python -m tests.api_fuzz --examples 200
