@@ -35,7 +35,7 @@ from tests.integration.sharing_kit import (
 
 
 @asynccontextmanager
-async def catalog_held_at(stack: TestStack, membership: UUID) -> AsyncIterator[None]:
+async def catalog_held_at(stack: TestStack, membership: UUID) -> AsyncIterator[asyncpg.Connection]:
     """The catalog cannot apply a fact of ``membership`` while this block runs."""
     conn = await asyncpg.connect(stack.dsns["catalog"], server_settings={"search_path": "catalog"})
     try:
@@ -47,9 +47,29 @@ async def catalog_held_at(stack: TestStack, membership: UUID) -> AsyncIterator[N
                 str(membership),
             )
             assert locked is not None, "the offer is not in the catalog yet"
-            yield
+            yield conn
     finally:
         await conn.close()
+
+
+async def accept_while_held(
+    sharing: ServiceProcess, bob: Tenant, image: UUID, held: asyncpg.Connection
+) -> str:
+    """bob accepts; once the catalog's consumer is blocked on the held line (so the accept
+    applies the moment the hold ends, however loaded the machine), the accept's token."""
+    accepted = bob.call(sharing, "POST", "/v1/shared-images/accept",
+                        json={"image_ids": [str(image)]})  # fmt: skip
+    assert outcomes(accepted) == [("accepted", None)]
+
+    async def catalog_blocked() -> bool:
+        waiting = await held.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return bool(waiting)
+
+    await eventually(catalog_blocked, timeout=60)
+    return accepted.headers[HEADER]
 
 
 def shared_tab_after(catalog: ServiceProcess, tenant: Tenant, token: str) -> httpx.Response:
@@ -90,11 +110,8 @@ async def test_a_read_with_the_accepts_token_waits_for_the_catalog_and_shows_the
     catalog, sharing = system["catalog"], system["sharing"]
     _, bob, image = await offered(system, bus, stack, issuer, tmp_path)
 
-    async with catalog_held_at(stack, membership_id(image, bob.account_id)):
-        accepted = bob.call(sharing, "POST", "/v1/shared-images/accept",
-                            json={"image_ids": [str(image)]})  # fmt: skip
-        assert outcomes(accepted) == [("accepted", None)]
-        token = accepted.headers[HEADER]
+    async with catalog_held_at(stack, membership_id(image, bob.account_id)) as held:
+        token = await accept_while_held(sharing, bob, image, held)
         read = asyncio.create_task(asyncio.to_thread(shared_tab_after, catalog, bob, token))
         await asyncio.sleep(0.2)  # the read is waiting: the catalog is held
         assert not read.done(), read.result().text if read.done() else ""
@@ -111,10 +128,8 @@ async def test_a_read_waits_boundedly_and_says_when_the_write_is_not_applied_yet
     catalog, sharing = system["catalog"], system["sharing"]
     _, bob, image = await offered(system, bus, stack, issuer, tmp_path)
 
-    async with catalog_held_at(stack, membership_id(image, bob.account_id)):
-        accepted = bob.call(sharing, "POST", "/v1/shared-images/accept",
-                            json={"image_ids": [str(image)]})  # fmt: skip
-        token = accepted.headers[HEADER]
+    async with catalog_held_at(stack, membership_id(image, bob.account_id)) as held:
+        token = await accept_while_held(sharing, bob, image, held)
         started = asyncio.get_running_loop().time()
         answered = await asyncio.to_thread(shared_tab_after, catalog, bob, token)
         waited = asyncio.get_running_loop().time() - started
