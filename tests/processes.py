@@ -34,3 +34,27 @@ def conversions(image_ids: Iterable[UUID]) -> Counter[int]:
         if len(fields) > 1:
             running[int(fields[1])] += 1
     return running
+
+
+def local_tcp_ports(pid: int, *, remote_port: int) -> set[int]:
+    """The local ports of process ``pid``'s TCP sockets to ``remote_port`` (to a database
+    server: PostgreSQL names each session's end ``client_port``)."""
+    inodes = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in fd_dir.iterdir() if fd_dir.exists() else ():
+        try:
+            target = fd.readlink().name
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        for line in _read(Path(f"/proc/{pid}/net/{table}")).decode().splitlines()[1:]:
+            # sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+            fields = line.split()
+            if len(fields) > 9 and fields[9] in inodes:
+                local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
+                if remote == remote_port:
+                    ports.add(local)
+    return ports

@@ -11,10 +11,11 @@ import re
 import shlex
 from pathlib import Path
 
-from deploy.stack.config import DEFAULT_HTTP_PORTS, repo_root
+from deploy.stack.config import DEFAULT_HTTP_PORTS, StackConfig, repo_root
 
 README = repo_root() / "README.md"
 KAFKA_DEFAULT_PORT = 9092
+GATEWAY_DEFAULT_PORT = StackConfig.gateway_port  # IMS_GATEWAY_PORT's default
 # A shell comment after a command: whitespace, '#', whitespace (no README command has one
 # inside quotes).
 _COMMENT = re.compile(r"\s+#\s.*$")
@@ -43,7 +44,7 @@ def try_it_lines(readme: Path = README) -> list[str]:
 
 
 def default_ports() -> dict[str, int]:
-    return {**DEFAULT_HTTP_PORTS, "kafka": KAFKA_DEFAULT_PORT}
+    return {**DEFAULT_HTTP_PORTS, "kafka": KAFKA_DEFAULT_PORT, "gateway": GATEWAY_DEFAULT_PORT}
 
 
 def moved(line: str, ports: dict[str, int], state_dir: Path) -> str:

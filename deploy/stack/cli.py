@@ -19,10 +19,12 @@ from deploy.stack import kafka
 from deploy.stack import stack as stack_ops
 from deploy.stack.aio import run_sync
 from deploy.stack.config import DEFAULT_HTTP_PORTS, StackConfig, default_state_dir
+from deploy.stack.dead_letters import commands as dead_letter_commands
 from deploy.stack.process import StackError, tail
 from deploy.stack.state import StackState
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.add_typer(dead_letter_commands, name="dead-letters")
 console = Console()
 err = Console(stderr=True)
 
@@ -61,6 +63,7 @@ def up(
     pg_port: Annotated[int, typer.Option(envvar="IMS_PG_PORT")] = 54329,
     database: Annotated[str, typer.Option(envvar="IMS_DATABASE")] = "ims",
     topic_prefix: Annotated[str, typer.Option(envvar="IMS_TOPIC_PREFIX")] = "",
+    gateway_port: Annotated[int, typer.Option(envvar="IMS_GATEWAY_PORT")] = 8080,
 ) -> None:
     """Start everything (idempotent: what already runs is kept)."""
     cfg = StackConfig(
@@ -71,6 +74,7 @@ def up(
         database,
         topic_prefix,
         http_ports=_http_ports(),
+        gateway_port=gateway_port,
     )
     started = time.monotonic()
     try:

@@ -42,6 +42,7 @@ class StackConfig:
     topic_prefix: str = ""
     replication_factor: int = 1
     http_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HTTP_PORTS))
+    gateway_port: int = 8080  # the console and the APIs, one origin (deploy/stack/gateway.py)
     jar_dir: Path = field(default_factory=default_jar_dir)
 
     @property

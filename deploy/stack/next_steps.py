@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 
 from deploy.stack.config import repo_root
+from deploy.stack.gateway import url_of
 from deploy.stack.state import StackState
 from schemas.topics import topic_name
 
@@ -55,8 +56,11 @@ def try_lines(state: StackState, tokens: Path) -> list[str]:
 
 
 def next_steps(state: StackState, tokens: Path) -> str:
+    console = url_of(state.path)
+    opening = [f"Open the console: {console}/ (sign in as alice, bob or admin)"] if console else []
     lines = [
         "",
+        *opening,
         'IMS is running. Try next (the README\'s "Try it"):',
         *(f"  {line}" for line in try_lines(state, tokens)),
         "",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.stack import kafka, postgres, process, services
+from deploy.stack import gateway, kafka, postgres, process, services
 from deploy.stack.aio import run_sync
 from deploy.stack.config import SERVICES, StackConfig
 from deploy.stack.kafka_access import (
@@ -150,6 +150,8 @@ def start_services(cfg: StackConfig, state: StackState, say: Say = _quiet) -> No
     for launch in launches:
         say(f"{launch.name}: waiting for {launch.url}/healthz")
         services.wait_healthy(launch, state.services[launch.name].pid or 0)
+    say(f"gateway: nginx on 127.0.0.1:{cfg.gateway_port}")
+    gateway.start_for_stack(cfg, state)
 
 
 def down(state_dir: Path, say: Say = _quiet) -> StackState | None:
@@ -157,6 +159,8 @@ def down(state_dir: Path, say: Say = _quiet) -> StackState | None:
     state = StackState.load(state_dir)
     if state is None:
         return None
+    if gateway.stop(gateway.gateway_home(state_dir)):
+        say("gateway: stopped")
     for name in state.services:
         if services.stop(state_dir / "services" / name, name):
             say(f"{name}: stopped")
@@ -235,4 +239,9 @@ def status(state_dir: Path) -> list[ComponentStatus]:
         pid = process.read_pid(state_dir / "services" / name / "service.pid")
         alive = process.is_alive(pid, f"services.{name}")
         rows.append(ComponentStatus(name, pid, svc.port, alive, svc.log))
+    node = gateway.GatewayNode.load(gateway.gateway_home(state_dir))
+    if node is not None:
+        pid = process.read_pid(node.pid_file)
+        alive = process.is_alive(pid, node.marker)
+        rows.append(ComponentStatus("gateway", pid, node.port, alive, str(node.log)))
     return rows

@@ -13,7 +13,6 @@ from services.capture.domain import Host
 from services.capture.handlers import hosts
 from services.capture.ports import Store
 from services.common.auth import CurrentTenant
-from services.common.http import PROBLEMS
 from services.common.requests import RequestRunner
 from services.common.uow import UnitOfWorkFactory
 
@@ -56,7 +55,7 @@ def install_routes(app: FastAPI, uow_factory: UnitOfWorkFactory[Store]) -> None:
     runner = RequestRunner(uow_factory)
     router = APIRouter(prefix="/v1", tags=["hosts"])
 
-    @router.get("/hosts", response_model=HostPage, responses=PROBLEMS)
+    @router.get("/hosts", response_model=HostPage)
     async def list_hosts(
         tenant: CurrentTenant,
         state: Literal["running", "stopped"] | None = None,

@@ -38,7 +38,7 @@ import structlog
 from schemas.envelope import Envelope, utc_now
 from schemas.events import DEAD_LETTER_VALUE_MAX, DeadLetter, Event, KafkaHeader
 from services.common.backoff import DEFAULT_BACKOFF, Backoff
-from services.common.codec import InvalidEvent, decode
+from services.common.codec import InvalidEvent, decode_record
 from services.common.failpoints import failpoint, pause_point
 from services.common.failures import is_bad_data, is_transient
 from services.common.handlers import Handler, Handlers
@@ -152,7 +152,7 @@ class EventProcessor(Generic[S]):
     def _ready(self, record: Record) -> _Ready[S] | None:
         """The record with its event and handler, or None if it can never be handled."""
         try:
-            envelope = decode(record.value)
+            envelope = decode_record(record.topic, record.key, record.value)
         except InvalidEvent:
             return None
         handler = self._handlers.handler_for(type(envelope.data))
@@ -220,7 +220,7 @@ class EventProcessor(Generic[S]):
 
     async def _process_once(self, record: Record, *, give_up: bool) -> Outcome:
         try:
-            envelope = decode(record.value)
+            envelope = decode_record(record.topic, record.key, record.value)
         except InvalidEvent as exc:
             return await self._dead_letter(record, None, exc)
         handler = self._handlers.handler_for(type(envelope.data))

@@ -24,11 +24,19 @@ async def create_pool(
     With ``idle_in_transaction_timeout_s`` the server ends a session that holds a
     transaction open without using it for that long: a process frozen or cut off mid-way
     (SIGSTOP, a hung VM, a partition) then cannot hold its row locks for ever; its
-    transaction rolls back and another instance goes on.
+    transaction rolls back and another instance goes on. That timeout does not cover a
+    session caught between asyncpg's prepare (Parse/Describe/Flush) and its execute: the
+    server counts it active. For a hung host or a partition the keepalives below end it
+    (about 25 s, not the kernel's two hours); a frozen process on a live host keeps it
+    until it runs again (docs/reliability.md, "A frozen process").
     """
     settings = {
         "search_path": schema,
         "application_name": f"ims-{schema}",
+        # The server probes an idle peer after 10 s, every 5 s, and gives up after 3.
+        "tcp_keepalives_idle": "10",
+        "tcp_keepalives_interval": "5",
+        "tcp_keepalives_count": "3",
     }
     if idle_in_transaction_timeout_s is not None:
         settings["idle_in_transaction_session_timeout"] = str(

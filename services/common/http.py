@@ -6,15 +6,18 @@ in zh-CN unless the request's ``Accept-Language`` prefers English.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.i18n import Language, Text, negotiate
@@ -22,6 +25,9 @@ from services.common.problems import status_of
 from services.common.refusals import Refusal
 
 PROBLEM_JSON = "application/problem+json"
+# Text without control characters, for names a request brings: none is ever meant, and NUL
+# is one PostgreSQL refuses in text and jsonb (it answered 500).
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 # The code of a problem raised without one (e.g. a route that does not exist), by status.
 GENERIC_CODES = {
     400: "bad_request",
@@ -85,14 +91,71 @@ async def request_language(request: Request) -> Language:
 
 # The language a request asks for, for route signatures: ``language: RequestLanguage``.
 RequestLanguage = Annotated[Language, Depends(request_language)]
-# For a route's ``responses=``: its refusals are problem documents (OpenAPI).
-PROBLEMS: dict[int | str, dict[str, object]] = {
-    status: {
-        "description": "A problem document (RFC 9457) with a stable `code`",
-        "content": {PROBLEM_JSON: {}},
-    }
-    for status in (400, 403, 404, 409, 422)
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not a boolean")
+    return value
+
+
+# A JSON integer for request bodies: 40 and 40.0 (JSON Schema integers), never true/false.
+JsonInt = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
+class ProblemDocument(BaseModel):
+    """What every error answers (RFC 9457), as the OpenAPI documents it; refusals add their
+    facts as extension members (e.g. ``quota``, ``errors``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable, for programs: e.g. image_not_found")
+
+
+PROBLEM_SCHEMA_REF = {"$ref": "#/components/schemas/ProblemDocument"}
+_STATUS_WORDS = {
+    400: "The request is refused as it is (e.g. `invalid_cursor`)",
+    401: "No bearer token, or one that does not verify (`unauthorized`)",
+    403: "Not the caller's to do (`forbidden`, `image_not_owned`)",
+    404: "Missing, or not the caller's to see: answered alike",
+    409: "The state or the account's limits forbid it now",
+    422: "The request does not match the API, or a rule on a value (`invalid_request`, ...)",
+    500: "An unexpected error (`internal_error`)",
 }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for ``statuses``: each a problem document."""
+    return {
+        status: {
+            "description": _STATUS_WORDS.get(status, "A problem document (RFC 9457)"),
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA_REF}},
+        }
+        for status in statuses
+    }
+
+
+def standard_statuses(method: str, operation: Mapping[str, Any]) -> tuple[int, ...]:
+    """The error statuses an operation can answer, read from its OpenAPI: a bearer token
+    (401), the admin tag (403), a path (404: missing or not the caller's), any input
+    (422), a change (403 not the caller's, 409 the state forbids it); 400 and 500 always."""
+    statuses = {400, 500}
+    parameters = operation.get("parameters", [])
+    if operation.get("security"):
+        statuses.add(401)
+    if "admin" in operation.get("tags", []):
+        statuses.add(403)
+    if any(p.get("in") == "path" for p in parameters):
+        statuses.add(404)
+    if parameters or "requestBody" in operation:
+        statuses.add(422)
+    if method.upper() not in ("GET", "HEAD"):
+        statuses |= {403, 409}
+    return tuple(sorted(statuses))
 
 
 _log = structlog.get_logger(__name__)
@@ -143,10 +206,15 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
         return problem_of(refusal).response(negotiate(request.headers.get("accept-language")))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = GENERIC_CODES.get(exc.status_code, "error")
         detail = str(exc.detail)
-        return problem(exc.status_code, _title(exc.status_code), detail, exc.headers, code=code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path only; a path
+            # served by several routes (GET, PATCH, DELETE) allows all of theirs.
+            headers["Allow"] = ", ".join(allowed_methods(app, request))
+        return problem(exc.status_code, _title(exc.status_code), detail, headers, code=code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -164,7 +232,52 @@ def create_http_app(service: str, healthy: HealthCheck) -> FastAPI:
             negotiate(request.headers.get("accept-language"))
         )
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = documented_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def documented_openapi(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI with every error each operation can answer, as problem documents:
+    declared here once, from each operation's shape, so no route can forget one."""
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status, response in problem_responses(
+                *standard_statuses(method, operation)
+            ).items():
+                # FastAPI's own 422 (HTTPValidationError) is never answered: a problem is.
+                if str(status) not in responses or status == 422:
+                    responses[str(status)] = response
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ProblemDocument"] = ProblemDocument.model_json_schema()
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    return schema
+
+
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method the OpenAPI documents at the request's path (so ``Allow`` and the
+    documentation cannot disagree)."""
+    matches: list[tuple[int, set[str]]] = []
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            matches.append((template.count("{"), {method.upper() for method in operations}))
+    # A literal path (/v1/images/delete) is not a value of a template beside it.
+    fewest = min((params for params, _ in matches), default=0)
+    methods: set[str] = set()
+    for params, found in matches:
+        if params == fewest:
+            methods |= found
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+    return sorted(methods)
 
 
 def _with_language(headers: Mapping[str, str] | None, language: Language) -> dict[str, str]:

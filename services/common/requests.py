@@ -16,10 +16,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from services.common.consistency import BadToken, Position, encode_token, wait_applied
 from services.common.http import problem_of
 from services.common.ports import UnitOfWork
 from services.common.refusals import Refusal
-from services.common.uow import UnitOfWorkFactory
+from services.common.uow import PgUnitOfWork, UnitOfWorkFactory
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -48,6 +49,33 @@ class RequestRunner(Generic[S]):
                     raise
                 await asyncio.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
+
+    async def write(self, body: Callable[[UnitOfWork[S]], Awaitable[T]]) -> tuple[T, str | None]:
+        """As :meth:`run`, and the read-after token of the facts it queued
+        (:mod:`services.common.consistency`): None if it queued none, or too many."""
+        emitted: list[Position] = []
+
+        async def tracked(uow: UnitOfWork[S]) -> T:
+            result = await body(uow)
+            assert isinstance(uow, PgUnitOfWork)
+            emitted[:] = uow.emitted  # of the attempt that committed: a retry starts over
+            return result
+
+        result = await self.run(tracked)
+        return result, encode_token(emitted)
+
+    async def wait_applied(self, token: str | None, consumed: frozenset[str]) -> str | None:
+        """Before a read: wait, boundedly, until this service has applied the facts of a
+        write's token (``consumed``: the event types it applies). ``applied``, ``timeout``
+        or ``invalid`` (a token no write answered: the read answers at once, as without
+        one) for the read's answer; None without a token."""
+        if token is None:
+            return None
+        try:
+            applied = await wait_applied(self.uow_factory.pool, token, consumed)
+        except BadToken:
+            return "invalid"
+        return "applied" if applied else "timeout"
 
     async def read(self, body: Callable[[S], Awaitable[T]]) -> T:
         """``body`` on the store outside a transaction (a read that changes nothing)."""

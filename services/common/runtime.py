@@ -230,5 +230,20 @@ def _http_server(
         log_config=None,
         access_log=False,
         lifespan="off",
+        timeout_graceful_shutdown=10,  # a stream that ignores the stop is cut after this
     )
-    return uvicorn.Server(config)
+    return _Server(config, app)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, telling the app's long responses (``app.state.on_stopping``: e.g. the
+    notifier's prompt streams) to end before it waits for its connections to close."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for hook in getattr(self._app.state, "on_stopping", ()):
+            hook()
+        await super().shutdown(sockets)

@@ -23,6 +23,7 @@ from schemas.envelope import Envelope, utc_now
 from schemas.events import Event
 from schemas.topics import topic_name
 from services.common.codec import build_envelope, encode
+from services.common.consistency import Position
 from services.common.db import Connection
 from services.common.failures import Rejected
 from services.common.ports import Clock, Emission
@@ -133,6 +134,8 @@ class PgUnitOfWork(Generic[S]):
         self._transaction = transaction
         self._correlation_id = correlation_id
         self._causation_id = causation_id
+        # What this unit of work queued, for the writer's read-after token.
+        self.emitted: list[Position] = []
 
     @property
     def store(self) -> S:
@@ -227,6 +230,10 @@ class PgUnitOfWork(Generic[S]):
                 )
             )
             envelopes.append(envelope)
+            self.emitted.append(
+                Position(emission.data.NAME, emission.aggregate_type, emission.aggregate_id,
+                         versions[key])
+            )  # fmt: skip
         return envelopes
 
 

@@ -8,18 +8,33 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Query, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from schemas.events import PromptAction, SharePromptUpdated
 from services.common.auth import CurrentTenant
-from services.common.http import RequestLanguage
-from services.common.i18n import Language
+from services.common.http import PROBLEM_JSON, PROBLEM_SCHEMA_REF, ProblemError, RequestLanguage
+from services.common.i18n import Language, Text
 from services.common.requests import RequestRunner
 from services.common.uow import UnitOfWorkFactory
 from services.notifier import handlers
 from services.notifier.domain import prompts
 from services.notifier.domain.wording import InboxNotice
 from services.notifier.ports import Store
+from services.notifier.push import PromptHub, TooManyStreams
+
+STREAM_DOC = (
+    "Server-sent events: `event: prompt` whose `data` is a Prompts document (as GET "
+    "/v1/prompts answers); `: heartbeat` comments every 15 s; `retry: 3000`."
+)
+PROBLEM_429 = {
+    "description": "The account has too many open prompt streams (`code` too_many_streams)",
+    "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA_REF}},
+}
+TOO_MANY_STREAMS = Text(
+    "打开的提示推送过多，请关闭其他控制台页面后重试。",
+    "Too many prompt streams are open for this account; close other console tabs.",
+)
 
 
 class PromptImageView(BaseModel):
@@ -122,6 +137,51 @@ def install_routes(app: FastAPI, uow_factory: UnitOfWorkFactory[Store]) -> None:
             lambda store: handlers.current_prompt(store, tenant.account_id, at)
         )
         return Prompts(prompts=[] if version is None else [_view(version, lang or language)])
+
+    hub = PromptHub(uow_factory.pool)
+    app.state.prompt_hub = hub
+    app.state.on_stopping = [*getattr(app.state, "on_stopping", ()), hub.close]
+
+    @router.get(
+        "/prompts/stream",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": STREAM_DOC,
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            429: PROBLEM_429,
+        },
+    )
+    async def stream_prompts(
+        tenant: CurrentTenant,
+        language: RequestLanguage,
+        lang: Literal["zh-CN", "en"] | None = None,
+    ) -> StreamingResponse:
+        """是否接受镜像, pushed: server-sent events, each ``event: prompt`` with the body of
+        ``GET /v1/prompts``; the current prompt at once, then each new version within a
+        second, ``: heartbeat`` comments between. Authorised by the Authorization header
+        (read it with fetch(); EventSource cannot send one)."""
+        try:
+            subscriber = hub.reserve(tenant.account_id)
+        except TooManyStreams:
+            raise ProblemError(
+                429, "too_many_streams", TOO_MANY_STREAMS, limit=hub.max_per_account
+            ) from None
+        chosen = lang or language
+
+        async def read(account_id: UUID) -> str:
+            version = await runner.read(
+                lambda store: handlers.current_prompt(store, account_id, uow_factory.clock())
+            )
+            body = Prompts(prompts=[] if version is None else [_view(version, chosen)])
+            return body.model_dump_json()
+
+        return StreamingResponse(
+            hub.events(tenant.account_id, subscriber, read),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     app.include_router(router)
 

@@ -14,6 +14,8 @@ processes share the work (``FOR UPDATE SKIP LOCKED``).
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from schemas.events import NOTICES, PROMPT_IMAGES_MAX
 from services.common.db import Connection
 from services.common.ports import Emission, UnitOfWork
@@ -86,4 +88,6 @@ async def publish_due(uow: UnitOfWork[Store]) -> int:
     await uow.emit_many(emissions)
     await uow.store.save_prompt_notices(notices, now)
     await uow.store.delete_prompt_notices(resolved)
+    # Open streams (services.notifier.push) show the new version, as the topic carries it.
+    await uow.store.announce_prompts([UUID(e.aggregate_id) for e in emissions])
     return len(changes)

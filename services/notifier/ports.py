@@ -59,3 +59,8 @@ class Store(Protocol):
     async def delete_prompt_notices(self, account_ids: Sequence[UUID]) -> None:
         """Resolved prompts leave the inbox."""
         ...
+
+    async def announce_prompts(self, account_ids: Sequence[UUID]) -> None:
+        """Tell open prompt streams (any notifier process) that these accounts' prompts
+        have a new version, once the transaction commits."""
+        ...

@@ -22,6 +22,10 @@ from services.notifier.domain.prompts import KIND as PROMPT_KIND
 from services.notifier.domain.prompts import Cause, Offer, Pending, PromptChange, PromptNotice
 from services.notifier.domain.wording import CaptureNotice, InboxNotice, NoticeText
 
+# NOTIFYed with the accounts (comma-separated) whose prompt has a new version; heard by
+# the open prompt streams (services.notifier.push).
+PROMPT_STREAM_CHANNEL = "notifier_prompt_versions"
+
 # Marks the prompt of the account the source relation names as changed, due as
 # services.notifier.domain.prompts.due_at says: one already waiting keeps its time; else
 # now, or the interval after its last version. ${n}..${n+2}: correlation, causation, interval.
@@ -225,6 +229,13 @@ class NotifierStore:
                 "DELETE FROM notices WHERE account_id = ANY($1::uuid[]) AND kind = $2",
                 list(account_ids),
                 PROMPT_KIND,
+            )
+
+    async def announce_prompts(self, account_ids: Sequence[UUID]) -> None:
+        """NOTIFY is transactional: the streams hear of a version only once it is committed."""
+        if account_ids:
+            await self._conn.execute(
+                "SELECT pg_notify($1, $2)", PROMPT_STREAM_CHANNEL, ",".join(map(str, account_ids))
             )
 
 

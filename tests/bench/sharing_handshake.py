@@ -1,7 +1,7 @@
 """Benchmark 1: share + accept through the HTTP API with 8 concurrent client pairs, until the
 catalog's shared tab lists every pair.
 
-    .venv/bin/python -m tests.bench.sharing_handshake [--pairs 2000] [--clients 8]
+    .venv/bin/python -m tests.bench.sharing_handshake [--pairs 2000] [--clients 8] [--runs 3]
 
 Each client pair is an owner and its recipients: the owner offers one of its images to one
 recipient (POST /v1/images/{id}/members), the recipient accepts it (POST
@@ -9,9 +9,9 @@ recipient (POST /v1/images/{id}/members), the recipient accepts it (POST
 until the catalog lists the last pair as accepted, the HTTP round trips, and the latency from
 the accept's answer to the pair being visible in the catalog (first seen committed in the
 catalog's memberships, polled every 5 ms for the pairs accepted and not seen yet; the shared
-tab of every recipient is checked through the API at the end). Reference: OpenStack Glance 33
-with PostgreSQL, 2 workers x 4 threads, 8 concurrent clients, member-add + accept at 79
-pairs/s (p50 48 ms, p99 95 ms).
+tab of every recipient is checked through the API at the end). The reference runs in the same
+run, round by round before IMS: OpenStack Glance 33 on the same PostgreSQL server, 2 workers x
+4 threads, the same pairs and clients, member-add + accept (tests/bench/reference_glance.py).
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ import argparse
 import asyncio
 import json
 import time
+from typing import Any
 from uuid import UUID
 
 import aiohttp
 import asyncpg
 
+from deploy.stack import postgres
 from schemas.events import membership_id
 from tests.bench.common import (
     Bench,
@@ -35,12 +37,11 @@ from tests.bench.common import (
     machine,
     summary,
 )
+from tests.bench.reference_glance import side_by_side
 from tests.integration.sharing_kit import Tenant
 
-GLANCE_PAIRS_PER_S = 79.0
 
-
-async def run(bench: Bench, pairs: int, clients: int) -> dict[str, object]:
+async def run(bench: Bench, pairs: int, clients: int) -> dict[str, Any]:
     sharing, catalog = bench.services["sharing"], bench.services["catalog"]
     per_client = pairs // clients
     recipients_per_image = 100
@@ -150,7 +151,6 @@ async def run(bench: Bench, pairs: int, clients: int) -> dict[str, object]:
         "seconds_to_all_visible": round(end - start, 2),
         "pairs_per_s": round(rate, 1),
         "http_only_pairs_per_s": round(total / (http_done - start), 1),
-        "ratio_to_glance": round(rate / GLANCE_PAIRS_PER_S, 2),
         "share_plus_accept_round_trip": summary(round_trips),
         "accept_to_visible": summary(latency),
         "cpu_ms_per_pair": cpu_ms_per(cpu_before, cpu_after, total),
@@ -161,6 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3, help="rounds of Glance then IMS")
     parser.add_argument(
         "--http-processes", type=int, default=1, help="IMS_HTTP_PROCESSES of sharing"
     )
@@ -168,7 +169,14 @@ def main() -> None:
     before = machine()
     env = {"sharing": {"IMS_HTTP_PROCESSES": str(args.http_processes)}}
     with bench_stack(["catalog", "sharing", "notifier"], env) as bench:
-        result = asyncio.run(run(bench, args.pairs, args.clients))
+        result = side_by_side(
+            bench.stack.admin_dsn,
+            str(postgres.choose_home(bench.stack.tmp_dir)),
+            lambda: run(bench, args.pairs, args.clients),
+            glance_pairs=args.pairs,
+            clients=args.clients,
+            runs=args.runs,
+        )
     print(json.dumps({"benchmark": "sharing_handshake", "machine_before": before,
                       "result": result, "load_average_after": machine()["load_average"]},
                      indent=2, ensure_ascii=False))  # fmt: skip

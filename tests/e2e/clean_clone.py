@@ -58,10 +58,11 @@ def user_env(state_dir: Path, ports: dict[str, int], controller: int, pg: int) -
             "IMS_KAFKA_PORT": str(ports["kafka"]),
             "IMS_KAFKA_CONTROLLER_PORT": str(controller),
             "IMS_PG_PORT": str(pg),
+            "IMS_GATEWAY_PORT": str(ports["gateway"]),
             **{
                 f"IMS_{name.upper()}_HTTP_PORT": str(port)
                 for name, port in ports.items()
-                if name != "kafka"
+                if name not in ("kafka", "gateway")
             },
         }
     )

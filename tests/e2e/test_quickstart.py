@@ -28,7 +28,9 @@ from tests.readme import default_ports, moved, quick_start_commands, try_it_line
 pytestmark = pytest.mark.timeout(600)
 
 DEMO_IMAGE = "web-01-golden"
-COMPONENTS = frozenset({"kafka", "postgres", "capture", "catalog", "sharing", "notifier"})
+COMPONENTS = frozenset(
+    {"kafka", "postgres", "capture", "catalog", "sharing", "notifier", "gateway"}
+)
 UP_TIMEOUT_S = 420.0
 LINE_TIMEOUT_S = 60.0
 RESET = ".venv/bin/ims-stack reset --yes"  # the README's way to delete all local state

@@ -6,13 +6,15 @@ processes on its own deployment.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -25,7 +27,7 @@ from tests.harness import Bus, ServiceProcess, body, eventually, token_for
 from tests.infra import TestStack
 from tests.integration import facts
 from tests.integration.conftest import Spawn
-from tests.processes import conversions
+from tests.processes import conversions, local_tcp_ports
 from tests.stored_images import identical, sha256_of
 
 MIB = 1024 * 1024
@@ -92,17 +94,46 @@ def second_instance(process: ServiceProcess) -> ServiceProcess:
     return process
 
 
-@contextmanager
-def frozen(process: ServiceProcess) -> Iterator[None]:
+@asynccontextmanager
+async def frozen(process: ServiceProcess, stack: TestStack) -> AsyncIterator[None]:
     """The process stopped with SIGSTOP for the block, and always thawed after it, also when
-    the test fails inside (a stopped process would ignore the SIGTERM of the teardown)."""
+    the test fails inside (a stopped process would ignore the SIGTERM of the teardown).
+
+    Stopped between statements: a session frozen idle in a transaction is ended by the
+    database (``IMS_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS``), freeing its locks, but one
+    frozen mid-statement is not: asyncpg prepares with Parse/Describe/Flush, and until the
+    Execute/Sync that follows, PostgreSQL 15 counts the session ``active`` and applies
+    neither that timeout nor ``statement_timeout`` (docs/reliability.md). Caught there,
+    it is thawed for a moment and stopped again."""
     assert process.proc is not None
-    process.proc.send_signal(signal.SIGSTOP)
+    for _ in range(100):
+        process.proc.send_signal(signal.SIGSTOP)
+        if not await sessions_mid_statement(stack, process.proc.pid):
+            break
+        process.proc.send_signal(signal.SIGCONT)
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError(f"{process.name} never stopped between statements")
     try:
         yield
     finally:
         if process.proc.poll() is None:
             process.proc.send_signal(signal.SIGCONT)
+
+
+async def sessions_mid_statement(stack: TestStack, pid: int) -> int:
+    """How many of process ``pid``'s database sessions are inside a statement."""
+    ports = local_tcp_ports(pid, remote_port=urlsplit(stack.admin_dsn).port or 5432)
+    conn = await asyncpg.connect(stack.admin_dsn)
+    try:
+        states = await conn.fetch(
+            "SELECT state FROM pg_stat_activity WHERE client_port = ANY($1::int[])",
+            sorted(ports),
+        )
+    finally:
+        await conn.close()
+    assert states, f"no database session of process {pid} found"
+    return sum(row["state"] not in ("idle", "idle in transaction") for row in states)
 
 
 async def test_a_host_changed_during_the_copy_fails_the_capture_and_leaves_no_file(
@@ -215,7 +246,7 @@ async def test_a_lease_taken_over_by_a_second_worker_is_finished_once(
         first.wait_healthy()
         await bus.read("CaptureProgressed", lambda rs: len(rs) >= 1, key=str(image_id))
 
-        with frozen(first):
+        async with frozen(first, deployment):
             job = await capture_job(deployment, image_id)
             assert (job["status"], job["attempts"]) == ("running", 1)
             assert len(staged_files(first, image_id)) == 1  # frozen mid-copy

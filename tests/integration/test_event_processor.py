@@ -73,8 +73,14 @@ def processor(
 
 
 def record(value: bytes | None, headers: tuple[tuple[str, bytes | None], ...] = ()) -> Record:
-    """A record at a Kafka position no other record of the session has."""
-    return Record("in", 0, next(_offsets), b"key", value, headers)
+    """A record at a Kafka position no other record of the session has, where a producer
+    puts it: on its type's topic, keyed by its subject (codec.decode_record checks both)."""
+    try:
+        raw = json.loads(value or b"null")
+        subject, name = str(raw["subject"]).encode(), str(raw["type"]).split(".")[1]
+    except (ValueError, TypeError, KeyError, IndexError):
+        subject, name = b"key", "CaptureRequested"
+    return Record(f"proc.{name}", 0, next(_offsets), subject, value, headers)
 
 
 def request() -> Envelope[Event]:

@@ -9,35 +9,47 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from schemas.events import DiskFormat, OperatingSystem
+from services.catalog.api.images import DESCRIPTION_DOC, NAME_DOC
 from services.catalog.api.views import AccountQuotaView, ImageView, QuotaView
 from services.catalog.domain import NewPublicImage, PublishStatus
 from services.catalog.handlers import commands, queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentAdmin
-from services.common.http import PROBLEMS, RequestLanguage
+from services.common.http import PRINTABLE_PATTERN, JsonInt, RequestLanguage
 from services.common.requests import RequestRunner
 
 _TEXT_BOUND = 8192
 
 
 class QuotaBody(BaseModel):
-    private_images: int = Field(ge=0, le=100_000, description="Private images the account may hold")
+    private_images: JsonInt = Field(
+        ge=0, le=100_000, description="Private images the account may hold"
+    )
+
+
+class PublicImageOs(OperatingSystem):
+    """The event's OperatingSystem, its texts printable (a NUL in jsonb answered 500)."""
+
+    distro: str = Field(min_length=1, pattern=PRINTABLE_PATTERN, description="e.g. Ubuntu")
+    version: str = Field(pattern=PRINTABLE_PATTERN, description="e.g. 22.04")
 
 
 class PublicImageBody(BaseModel):
     image_id: UUID | None = Field(default=None, description="Chosen by the platform; new if absent")
-    name: str = Field(max_length=_TEXT_BOUND, description="1-128 characters")
-    description: str = Field(default="", max_length=_TEXT_BOUND)
-    os: OperatingSystem
-    system_disk_gb: int = Field(ge=1, le=65536)
-    min_memory_mb: int = Field(ge=0, le=16 * 1024 * 1024)
+    name: str = Field(
+        max_length=_TEXT_BOUND, description="1-128 characters", json_schema_extra=NAME_DOC
+    )
+    description: str = Field(default="", max_length=_TEXT_BOUND, json_schema_extra=DESCRIPTION_DOC)
+    os: PublicImageOs
+    system_disk_gb: JsonInt = Field(ge=1, le=65536)
+    min_memory_mb: JsonInt = Field(ge=0, le=16 * 1024 * 1024)
     disk_format: DiskFormat | None = None
-    size_bytes: int | None = Field(default=None, ge=0)
+    size_bytes: JsonInt | None = Field(default=None, ge=0)
     checksum_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 def admin_router(runner: RequestRunner[Store]) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["admin"], responses=PROBLEMS)
+    router = APIRouter(prefix="/v1", tags=["admin"])
 
     @router.get("/accounts/{account_id}/quota", response_model=AccountQuotaView)
     async def read_quota(

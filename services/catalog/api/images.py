@@ -9,8 +9,12 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Body, Header, Query, Response
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from schemas.events import DESCRIPTION_MAX, NAME_MAX
 from services.catalog.api.views import (
+    CONSUMED,
     BatchDeleteView,
     CreatedView,
     DeleteResult,
@@ -20,28 +24,45 @@ from services.catalog.api.views import (
     json_response,
 )
 from services.catalog.domain import BATCH_DELETE_MAX, STATUS_LABELS, ImageStatus, ListQuery, Tab
+from services.catalog.domain.rules import DESCRIPTION_PATTERN, NAME_PATTERN
 from services.catalog.handlers import commands, queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentTenant
-from services.common.http import PROBLEMS, ProblemError, RequestLanguage
+from services.common.consistency import ReadAfterToken
+from services.common.http import ProblemError, RequestLanguage
 from services.common.i18n import Language
 from services.common.requests import RequestRunner
 
 # Bounds that keep a request small; the rules themselves (e.g. 128 characters for a name)
 # are checked by the domain, which says what they are.
 _TEXT_BOUND = 8192
+# What the OpenAPI says of a name and a description: the domain's own rules, documented only
+# (the domain refuses with `invalid_name` / `invalid_description`, codes clients rely on).
+NAME_DOC: JsonDict = {"minLength": 1, "maxLength": NAME_MAX, "pattern": NAME_PATTERN}
+DESCRIPTION_DOC: JsonDict = {"maxLength": DESCRIPTION_MAX, "pattern": DESCRIPTION_PATTERN}
 
 
 class CreateImageBody(BaseModel):
     host_id: UUID = Field(description="The stopped host (云主机) to capture")
-    name: str = Field(max_length=_TEXT_BOUND, description="1-128 characters")
-    description: str = Field(default="", max_length=_TEXT_BOUND, description="Up to 1024")
-    strict_preflight: bool = Field(default=False, description="Refuse on guest findings (K4)")
+    name: str = Field(
+        max_length=_TEXT_BOUND, description="1-128 characters", json_schema_extra=NAME_DOC
+    )
+    description: str = Field(
+        default="",
+        max_length=_TEXT_BOUND,
+        description="Up to 1024",
+        json_schema_extra=DESCRIPTION_DOC,
+    )
+    strict_preflight: bool = Field(
+        default=False, strict=True, description="Refuse on guest findings (K4)"
+    )
 
 
 class ModifyImageBody(BaseModel):
-    name: str | None = Field(default=None, max_length=_TEXT_BOUND)
-    description: str | None = Field(default=None, max_length=_TEXT_BOUND)
+    name: str | None = Field(default=None, max_length=_TEXT_BOUND, json_schema_extra=NAME_DOC)
+    description: str | None = Field(
+        default=None, max_length=_TEXT_BOUND, json_schema_extra=DESCRIPTION_DOC
+    )
 
 
 class BatchDeleteBody(BaseModel):
@@ -50,6 +71,13 @@ class BatchDeleteBody(BaseModel):
 
 def images_router(runner: RequestRunner[Store]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["images"])
+
+    # Before /images/{image_id}: "delete" is never an image id, and its other methods are
+    # 405 (with Allow: POST), not a 422 for an id that is not a UUID.
+    @router.api_route("/images/delete", methods=["GET", "PATCH", "DELETE"], include_in_schema=False)
+    async def not_allowed() -> Response:
+        raise StarletteHTTPException(405)
+
     _reads(router, runner)
     _writes(router, runner)
     return router
@@ -66,23 +94,29 @@ def _reads(router: APIRouter, runner: RequestRunner[Store]) -> None:
         name: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
+        read_after: ReadAfterToken = None,
     ) -> Response:
+        waited = await runner.wait_applied(read_after, CONSUMED)
         query = ListQuery(tenant.account_id, Tab(tab), status, os_family, name, limit, cursor)
         page = await runner.read(lambda store: queries.list_images(store, query))
-        return json_response(ImagePage.of(page, language))
+        return json_response(ImagePage.of(page, language), read_after=waited)
 
-    @router.get("/images/{image_id}", response_model=ImageView, responses=PROBLEMS)
+    @router.get("/images/{image_id}", response_model=ImageView)
     async def get_image(
-        tenant: CurrentTenant, language: RequestLanguage, image_id: UUID
+        tenant: CurrentTenant,
+        language: RequestLanguage,
+        image_id: UUID,
+        read_after: ReadAfterToken = None,
     ) -> Response:
+        waited = await runner.wait_applied(read_after, CONSUMED)
         detail = await runner.read(
             lambda store: queries.image_detail(store, image_id, tenant.account_id)
         )
-        return json_response(ImageView.of_detail(detail, language))
+        return json_response(ImageView.of_detail(detail, language), read_after=waited)
 
 
 def _writes(router: APIRouter, runner: RequestRunner[Store]) -> None:
-    @router.post("/images", status_code=202, response_model=CreatedView, responses=PROBLEMS)
+    @router.post("/images", status_code=202, response_model=CreatedView)
     async def create_image(
         tenant: CurrentTenant,
         language: RequestLanguage,
@@ -111,7 +145,7 @@ def _writes(router: APIRouter, runner: RequestRunner[Store]) -> None:
             quota=QuotaView.of(created.quota, language),
         )
 
-    @router.patch("/images/{image_id}", response_model=ImageView, responses=PROBLEMS)
+    @router.patch("/images/{image_id}", response_model=ImageView)
     async def modify_image(
         tenant: CurrentTenant, image_id: UUID, body: ModifyImageBody
     ) -> ImageView:
@@ -123,7 +157,7 @@ def _writes(router: APIRouter, runner: RequestRunner[Store]) -> None:
         )
         return ImageView.of(image)
 
-    @router.delete("/images/{image_id}", status_code=204, responses=PROBLEMS)
+    @router.delete("/images/{image_id}", status_code=204)
     async def delete_image(tenant: CurrentTenant, image_id: UUID) -> Response:
         """C5: the owner deletes a `normal` unpublished image, or a `failed` one."""
         await runner.run(lambda uow: commands.delete_image(uow, tenant.account_id, image_id))

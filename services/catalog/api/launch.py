@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from services.catalog.api.views import CONSUMED
 from services.catalog.domain import launch
 from services.catalog.handlers import queries
 from services.catalog.ports import Store
 from services.common.auth import CurrentTenant
-from services.common.http import RequestLanguage
+from services.common.consistency import HEADER, ReadAfterToken
+from services.common.http import JsonInt, RequestLanguage
 from services.common.i18n import Language
 from services.common.requests import RequestRunner
 
 
 class LaunchCheckRequest(BaseModel):
     image_id: UUID
-    system_disk_gb: int = Field(ge=1, le=65536)
-    memory_mb: int = Field(ge=1, le=16 * 1024 * 1024)
+    system_disk_gb: JsonInt = Field(ge=1, le=65536)
+    memory_mb: JsonInt = Field(ge=1, le=16 * 1024 * 1024)
 
 
 class FindingView(BaseModel):
@@ -44,10 +46,17 @@ def launch_router(runner: RequestRunner[Store]) -> APIRouter:
 
     @api.post("/launch-checks", response_model=LaunchCheck)
     async def check_launch(
-        tenant: CurrentTenant, language: RequestLanguage, request: LaunchCheckRequest
+        tenant: CurrentTenant,
+        language: RequestLanguage,
+        request: LaunchCheckRequest,
+        response: Response,
+        read_after: ReadAfterToken = None,
     ) -> LaunchCheck:
         """May I create a host (通过镜像创建云主机) from this image with this system disk and
         memory? Public, my own, or shared with me and accepted; normal; same system disk."""
+        waited = await runner.wait_applied(read_after, CONSUMED)
+        if waited is not None:
+            response.headers[HEADER] = waited
         decision = await runner.read(
             lambda store: queries.check_launch(
                 store,

@@ -25,6 +25,7 @@ from services.catalog.domain import (
     messages,
 )
 from services.catalog.handlers.queries import Detail, Page, ShareTenants
+from services.common.consistency import HEADER, consumed_by
 from services.common.i18n import Language
 
 
@@ -226,10 +227,20 @@ class ImagePage(BaseModel):
         return cls(items=items, next_cursor=page.next_cursor, quota=quota)
 
 
-def json_response(view: BaseModel, status_code: int = 200) -> Response:
+# What the catalog applies: a read waits only for a write's facts of these types.
+CONSUMED = consumed_by("catalog")
+
+
+def json_response(
+    view: BaseModel, status_code: int = 200, *, read_after: str | None = None
+) -> Response:
     """A view serialised once, by pydantic: FastAPI would validate it again and serialise
-    it through its own path, which the lists pay for on every request."""
-    return Response(view.model_dump_json(), status_code, media_type="application/json")
+    it through its own path, which the lists pay for on every request. ``read_after``: the
+    outcome of the wait for a write's facts (``applied`` or ``timeout``), when one was asked."""
+    headers = {HEADER: read_after} if read_after else None
+    return Response(
+        view.model_dump_json(), status_code, headers=headers, media_type="application/json"
+    )
 
 
 class CreatedView(BaseModel):

@@ -72,6 +72,9 @@ BATCH_DELETE_MAX = 100
 # with a space, 1 to NAME_MAX characters.
 _NAME_CHARS = r"0-9A-Za-z_.\-\u4e00-\u9fff"
 _NAME = re.compile(rf"[{_NAME_CHARS}]([{_NAME_CHARS} ]*[{_NAME_CHARS}])?")
+# The same rules for the OpenAPI (JSON Schema patterns), so a client reads what is refused.
+NAME_PATTERN = rf"^{_NAME.pattern}$"
+DESCRIPTION_PATTERN = r"^[^<>\x00-\x09\x0b-\x1f\x7f]*$"
 # Descriptions: anything printable up to DESCRIPTION_MAX, line breaks allowed; no "<" or
 # ">" (the console renders it) and no other control characters.
 _DESCRIPTION_FORBIDDEN = re.compile(r"[<>\x00-\x09\x0b-\x1f\x7f]")

@@ -18,6 +18,7 @@ from services.sharing.api.views import (
     ShareRequest,
     ShareResults,
     ShareResultView,
+    read_after,
 )
 from services.sharing.domain import Actor
 from services.sharing.handlers import endings, offers, queries
@@ -29,27 +30,36 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
 
     @api.post("/images/{image_id}/members", response_model=MemberShareResults)
     async def share_image(
-        tenant: CurrentTenant, language: RequestLanguage, image_id: UUID, request: ShareRequest
+        tenant: CurrentTenant,
+        language: RequestLanguage,
+        image_id: UUID,
+        request: ShareRequest,
+        response: Response,
     ) -> MemberShareResults:
         """Share one image with accounts (S1, S8), answered per account."""
         owner = Actor(tenant.account_id, tenant.account_name)
         recipients = [a.recipient() for a in request.accounts]
-        results, count = await runner.run(
+        (results, count), token = await runner.write(
             lambda uow: offers.share_image(uow, owner, image_id, recipients, region=region)
         )
+        read_after(response, token)
         views = [ShareResultView.of(r, language) for r in results]
         return MemberShareResults.counted(count, language, image_id=image_id, results=views)
 
     @api.post("/shares", response_model=ShareResults)
     async def share_images(
-        tenant: CurrentTenant, language: RequestLanguage, request: BatchShareRequest
+        tenant: CurrentTenant,
+        language: RequestLanguage,
+        request: BatchShareRequest,
+        response: Response,
     ) -> ShareResults:
         """Share images with accounts in one request (S1 batch), answered per pair."""
         owner = Actor(tenant.account_id, tenant.account_name)
         recipients = [a.recipient() for a in request.accounts]
-        results = await runner.run(
+        results, token = await runner.write(
             lambda uow: offers.share(uow, owner, request.image_ids, recipients, region=region)
         )
+        read_after(response, token)
         return ShareResults(results=[ShareResultView.of(r, language) for r in results])
 
     @api.get("/images/{image_id}/members", response_model=Members)
@@ -66,16 +76,23 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
     async def remove_member(tenant: CurrentTenant, image_id: UUID, account_id: UUID) -> Response:
         """Delete one tenant (S9); the recipient is not asked or told (S10)."""
         owner = Actor(tenant.account_id, tenant.account_name)
-        await runner.run(lambda uow: endings.remove_members(uow, owner, image_id, account_id))
-        return Response(status_code=204)
+        _, token = await runner.write(
+            lambda uow: endings.remove_members(uow, owner, image_id, account_id)
+        )
+        answer = Response(status_code=204)
+        read_after(answer, token)
+        return answer
 
     @api.delete("/images/{image_id}/members", response_model=RemovedMembers)
     async def remove_all_members(
-        tenant: CurrentTenant, language: RequestLanguage, image_id: UUID
+        tenant: CurrentTenant, language: RequestLanguage, image_id: UUID, response: Response
     ) -> RemovedMembers:
         """取消共享 (S7) / 全部删除 (S9): every tenant of the image loses it."""
         owner = Actor(tenant.account_id, tenant.account_name)
-        removed = await runner.run(lambda uow: endings.remove_members(uow, owner, image_id, None))
+        removed, token = await runner.write(
+            lambda uow: endings.remove_members(uow, owner, image_id, None)
+        )
+        read_after(response, token)
         return RemovedMembers.counted(0, language, image_id=image_id, removed=len(removed))
 
     return api

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from services.common.auth import CurrentTenant
 from services.common.cursors import decode_time_cursor, encode_cursor
-from services.common.http import RequestLanguage
+from services.common.http import RequestLanguage, problem_responses
 from services.common.requests import RequestRunner
 from services.sharing.api.views import (
     AnswerRequest,
@@ -16,6 +16,7 @@ from services.sharing.api.views import (
     AnswerResultView,
     SharedImagesPage,
     SharedImageView,
+    read_after,
 )
 from services.sharing.domain import Actor, Answer, MemberStatus
 from services.sharing.handlers import answers, queries
@@ -45,27 +46,30 @@ def router(runner: RequestRunner[Store]) -> APIRouter:
             next_cursor=encode_cursor(last.offered_at, last.membership_id) if last else None,
         )
 
-    @api.post("/accept", response_model=AnswerResults)
+    # An image named that was never offered to the caller: 404 `offer_not_found`.
+    @api.post("/accept", response_model=AnswerResults, responses=problem_responses(404))
     async def accept(
-        tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest
+        tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest, response: Response
     ) -> AnswerResults:
         """Accept chosen offers or all pending ones (S3); re-accept rejected ones (S6)."""
         member = Actor(tenant.account_id, tenant.account_name)
-        results = await runner.run(
+        results, token = await runner.write(
             lambda uow: answers.answer(uow, member, Answer.ACCEPT, request.image_ids)
         )
+        read_after(response, token)
         return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])
 
-    @api.post("/reject", response_model=AnswerResults)
+    @api.post("/reject", response_model=AnswerResults, responses=problem_responses(404))
     async def reject(
-        tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest
+        tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest, response: Response
     ) -> AnswerResults:
         """Reject chosen offers or all pending ones (S3); remove accepted images from my
         list (S5): they move to the rejected list."""
         member = Actor(tenant.account_id, tenant.account_name)
-        results = await runner.run(
+        results, token = await runner.write(
             lambda uow: answers.answer(uow, member, Answer.REJECT, request.image_ids)
         )
+        read_after(response, token)
         return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])
 
     return api

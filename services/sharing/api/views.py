@@ -6,8 +6,12 @@ from datetime import datetime
 from typing import Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from fastapi import Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
+from services.common.consistency import HEADER
+from services.common.http import PRINTABLE_PATTERN
 from services.common.i18n import Language
 from services.common.refusals import Refusal
 from services.sharing import domain
@@ -27,12 +31,16 @@ BATCH_IMAGES_MAX = 50
 ANSWER_IMAGES_MAX = 1000
 
 
+# No control characters in a name (NUL answered 500): refused as 422, at the model.
+PRINTABLE = PRINTABLE_PATTERN
+
+
 class AccountRef(BaseModel):
     """An account as the owner names it: account name, and project name for dedicated-cloud
     and multi-project accounts (seed 3.3.1)."""
 
-    name: str = Field(min_length=1, max_length=64)
-    project: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
+    project: str | None = Field(default=None, min_length=1, max_length=64, pattern=PRINTABLE)
 
     def recipient(self) -> Recipient:
         return Recipient(self.name, self.project)
@@ -47,11 +55,28 @@ class BatchShareRequest(BaseModel):
     accounts: list[AccountRef] = Field(min_length=1, max_length=MEMBER_LIMIT)
 
 
+# Exactly one of the two, as the OpenAPI says (oneOf): chosen images, or all pending ones.
+_ANSWER_ONE_OF: JsonDict = {
+    "oneOf": [
+        {
+            "required": ["image_ids"],
+            "properties": {"image_ids": {"type": "array"}, "all": {"const": False}},
+        },
+        {
+            "required": ["all"],
+            "properties": {"all": {"const": True}, "image_ids": {"type": "null"}},
+        },
+    ]
+}
+
+
 class AnswerRequest(BaseModel):
     """Chosen images, or ``{"all": true}`` for every pending offer."""
 
+    model_config = ConfigDict(json_schema_extra=_ANSWER_ONE_OF)
+
     image_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=ANSWER_IMAGES_MAX)
-    all: bool = False
+    all: bool = Field(default=False, strict=True)
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -218,3 +243,10 @@ def _outcome(
         "code": refusal.code if refusal else None,
         "detail": refusal.message.render(language) if refusal else None,
     }
+
+
+def read_after(response: Response, token: str | None) -> None:
+    """Hand the write's read-after token to its client (services.common.consistency): the
+    catalog's next read that sends it back shows this change."""
+    if token is not None:
+        response.headers[HEADER] = token

@@ -51,6 +51,7 @@ class FakeStore:
     notices: dict[UUID, tuple[UUID, InboxNotice]] = field(default_factory=dict)  # by id
     offers: dict[UUID, tuple[UUID, Offer]] = field(default_factory=dict)  # by membership
     prompts: dict[UUID, PromptRow] = field(default_factory=dict)  # by account
+    announced: list[list[UUID]] = field(default_factory=list)  # announce_prompts calls
 
     # --- the inbox ---
 
@@ -139,6 +140,9 @@ class FakeStore:
         for notice_id, (account, notice) in list(self.notices.items()):
             if account in account_ids and notice.text.kind == KIND:
                 del self.notices[notice_id]
+
+    async def announce_prompts(self, account_ids: Sequence[UUID]) -> None:
+        self.announced.append(list(account_ids))
 
 
 # --- the facts the notifier consumes ---
