@@ -3,10 +3,11 @@
 (``schemas.generate.CONSUMERS``), so the broker's permissions and the contract cannot drift.
 
 - WRITE on a topic for its writers only;
-- READ on a topic for the IMS services that consume it, for the read-only ``reader`` (every
-  fact, not the dead letters) and for the ``operator`` (everything);
-- READ on each service's consumer group for that service only; the reader and the operator
-  may use groups whose names start with their own;
+- READ on a topic for the IMS services that consume it, for the read-only ``reader`` and the
+  demo's ``platform`` (every fact, not the dead letters) and for the ``operator``
+  (everything);
+- READ on each service's consumer group for that service only; the reader, the platform and
+  the operator may use groups whose names start with their own;
 - each service READ and WRITE on faust's own topics of its app.
 
 Kafka implies DESCRIBE by READ and WRITE, and an idempotent producer needs only WRITE on
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from schemas.topics import OPERATOR, READER, SERVICES, TOPICS, TopicSpec, topic_name
+from schemas.topics import FACT_READERS, OPERATOR, SERVICES, TOPICS, TopicSpec, topic_name
 
 Operation = Literal["READ", "WRITE"]
 ResourceType = Literal["TOPIC", "GROUP"]
@@ -49,7 +50,7 @@ def leader_topic(service: str) -> str:
 def readers(topic: TopicSpec, consumers: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The principals that may read ``topic``."""
     services = tuple(c for c in consumers.get(topic.name, ()) if c in SERVICES)
-    others = (OPERATOR,) if topic.name == "DeadLetter" else (READER, OPERATOR)
+    others = (OPERATOR,) if topic.name == "DeadLetter" else (*FACT_READERS, OPERATOR)
     return (*services, *others)
 
 
@@ -64,7 +65,7 @@ def acls(consumers: dict[str, tuple[str, ...]], topic_prefix: str = "") -> list[
         bindings.add(Acl(service, "GROUP", group_id(service, topic_prefix), "READ"))
         leader = topic_name(leader_topic(service), topic_prefix)
         bindings |= {Acl(service, "TOPIC", leader, op) for op in ("READ", "WRITE")}
-    for principal in (READER, OPERATOR):
+    for principal in (*FACT_READERS, OPERATOR):
         group = f"{topic_prefix}{principal}"
         bindings.add(Acl(principal, "GROUP", group, "READ", "PREFIXED"))
     return sorted(bindings)

@@ -13,9 +13,15 @@ from datetime import timedelta
 # read-only one for other teams' consumers, and the operators' (dead letters too).
 SERVICES = ("capture", "catalog", "sharing", "notifier")
 PLATFORM_ROLES = ("ecs", "iam", "console")
+# The three platform roles in one login that also reads the facts: what the demo (and a
+# region whose platform is one team) hands out. A region with separate ECS, IAM and
+# console teams gives each its role's principal and never this one.
+PLATFORM = "platform"
 READER = "reader"
 OPERATOR = "operator"
-PRINCIPALS = (*SERVICES, *PLATFORM_ROLES, READER, OPERATOR)
+PRINCIPALS = (*SERVICES, *PLATFORM_ROLES, PLATFORM, READER, OPERATOR)
+# Who reads every fact (not the dead letters) besides the services that consume it.
+FACT_READERS = (READER, PLATFORM)
 
 
 @dataclass(frozen=True)
@@ -23,8 +29,9 @@ class TopicSpec:
     """One topic: its name, who writes it, what its key is, and how it is laid out.
 
     ``producer`` says it for people; ``writers`` are the principals the broker lets write
-    it (by default the producer, when that is a principal). A topic without a writer cannot
-    be declared: the broker's ACLs are made from this catalogue (:mod:`schemas.access`)."""
+    it (by default the producer, when that is a principal; ``platform`` wherever a platform
+    role writes). A topic without a writer cannot be declared: the broker's ACLs are made
+    from this catalogue (:mod:`schemas.access`)."""
 
     name: str
     producer: str
@@ -39,6 +46,8 @@ class TopicSpec:
             object.__setattr__(self, "writers", (self.producer,))
         if not self.writers:
             raise ValueError(f"topic {self.name} names no writer among {PRINCIPALS}")
+        if set(self.writers) & set(PLATFORM_ROLES) and PLATFORM not in self.writers:
+            object.__setattr__(self, "writers", (*self.writers, PLATFORM))
         unknown = set(self.writers) - set(PRINCIPALS)
         if unknown:
             raise ValueError(f"topic {self.name}: {sorted(unknown)} are not principals")

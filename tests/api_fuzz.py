@@ -112,7 +112,7 @@ def identities(issuer: Issuer) -> list[Identity]:
 
 async def announce(stack: TestStack, who: Sequence[Identity]) -> None:
     """IAM's AccountChanged for each identity, so sharing knows the accounts."""
-    async with Bus(stack.kafka_bootstrap, stack.topic_prefix) as bus:
+    async with Bus(stack) as bus:
         for identity in who:
             fact = AccountChanged(
                 account_id=identity.account_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,10 +28,12 @@ from rich.table import Table
 
 from deploy.stack.aio import run_sync
 from deploy.stack.config import default_state_dir
+from deploy.stack.kafka_access import ADMIN
 from deploy.stack.state import StackState
 from schemas.events import DeadLetter
-from schemas.topics import topic_name
+from schemas.topics import OPERATOR, topic_name
 from services.common.codec import InvalidEvent, decode
+from services.common.kafka_auth import client_options
 
 REPLAY_HEADER = "ims-replay-of"  # on a replayed record: the id of the letter it came from
 LEDGER = "dead-letters-replayed.json"
@@ -76,12 +78,13 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 async def read_letters(
-    bootstrap: str, *, prefix: str = "", timeout_s: float = 30.0
+    client: Mapping[str, Any], *, prefix: str = "", timeout_s: float = 30.0
 ) -> list[Letter]:
     """Every letter on the topic, oldest first per partition (read to its end, no group:
-    listing commits nothing)."""
+    listing commits nothing). ``client``: aiokafka's settings, bootstrap and login (the
+    operator principal reads ``DeadLetter``)."""
     topic = topic_name(DeadLetter.NAME, prefix)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic)
@@ -204,9 +207,12 @@ def replay_value(letter: Letter, new_id: UUID) -> bytes:
 
 
 async def replay(
-    bootstrap: str, letters: Sequence[Letter], ledger: Ledger, *, again: bool = False
+    client: Mapping[str, Any], letters: Sequence[Letter], ledger: Ledger, *, again: bool = False
 ) -> list[tuple[Letter, UUID]]:
     """Produce each letter's value to its original topic and key with a new event id.
+
+    ``client`` must be allowed to write those topics: only each topic's writer is, so
+    replaying takes the broker's super user (the stack's admin), not the operator.
 
     Every letter is checked before anything is produced: one that was replayed already
     (unless ``again``) or cannot be replayed refuses the whole call."""
@@ -217,7 +223,7 @@ async def replay(
             raise DeadLetterError(f"already replayed: {', '.join(twice)} (--again to repeat)")
     planned = [(letter, uuid4()) for letter in letters]
     values = [replay_value(letter, new_id) for letter, new_id in planned]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**client, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for (letter, new_id), value in zip(planned, values, strict=True):
@@ -238,11 +244,18 @@ commands = typer.Typer(help="List, show and replay dead letters.", no_args_is_he
 _console = Console()
 
 
-def _stack(state_dir: Path | None) -> tuple[StackState, str]:
+def _stack(state_dir: Path | None) -> StackState:
     state = StackState.load(state_dir.resolve() if state_dir else default_state_dir())
     if state is None:
         raise _fail("no stack: run `ims-stack up` first")
-    return state, state.kafka_bootstrap
+    return state
+
+
+def _client(state: StackState, principal: str) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": state.kafka_bootstrap,
+        **client_options(state.kafka_credentials(principal)),
+    }
 
 
 def _fail(message: str) -> typer.Exit:
@@ -254,9 +267,10 @@ def _ledger(state: StackState) -> Ledger:
     return Ledger(state.path / LEDGER)
 
 
-def _read(state: StackState, bootstrap: str) -> list[Letter]:
+def _read(state: StackState) -> list[Letter]:
+    client = _client(state, OPERATOR)
     try:
-        return run_sync(lambda: read_letters(bootstrap, prefix=state.topic_prefix))
+        return run_sync(lambda: read_letters(client, prefix=state.topic_prefix))
     except DeadLetterError as exc:
         raise _fail(str(exc)) from exc
 
@@ -272,12 +286,12 @@ def list_letters(
     state_dir: StateDir = None,
 ) -> None:
     """The dead letters, oldest first: id, when, consumer, where, reason, replayed."""
-    state, bootstrap = _stack(state_dir)
+    state = _stack(state_dir)
     try:
         after = parse_since(since) if since else None
     except DeadLetterError as exc:
         raise _fail(str(exc)) from exc
-    letters = select(_read(state, bootstrap), topic=topic, since=after)
+    letters = select(_read(state), topic=topic, since=after)
     replayed = _ledger(state).entries()
     if as_json:
         for letter in letters:
@@ -305,9 +319,9 @@ def show(
     state_dir: StateDir = None,
 ) -> None:
     """Everything a letter holds, its key and value decoded, and whether it was replayed."""
-    state, bootstrap = _stack(state_dir)
+    state = _stack(state_dir)
     try:
-        letter = find(_read(state, bootstrap), letter_id)
+        letter = find(_read(state), letter_id)
     except DeadLetterError as exc:
         raise _fail(str(exc)) from exc
     body = describe(letter) | {"replayed": _ledger(state).entries().get(str(letter.id))}
@@ -322,12 +336,13 @@ def replay_letters(
 ) -> None:
     """Produce each letter's original value to its original topic and key, with a new
     event id; fix the cause first. A letter replayed before is refused without --again."""
-    state, bootstrap = _stack(state_dir)
+    state = _stack(state_dir)
     try:
-        letters = _read(state, bootstrap)
+        letters = _read(state)
         chosen = [find(letters, letter_id) for letter_id in letter_ids]
         ledger = _ledger(state)
-        done = run_sync(lambda: replay(bootstrap, chosen, ledger, again=again))
+        admin = _client(state, ADMIN)
+        done = run_sync(lambda: replay(admin, chosen, ledger, again=again))
     except DeadLetterError as exc:
         raise _fail(str(exc)) from exc
     for letter, new_id in done:

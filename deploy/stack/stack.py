@@ -20,10 +20,11 @@ from deploy.stack.kafka_access import (
 from deploy.stack.keys import ensure_secret
 from deploy.stack.provision import provision
 from deploy.stack.state import KafkaState, PostgresState, ServiceState, StackState
+from schemas.topics import OPERATOR, PLATFORM, READER
 
 # The client files `up` writes (README "Try it"): view -> principal. The platform's file is
 # the `ecs` principal's: it may write CaptureRequested and HostChanged, and read nothing.
-CLIENT_FILES = {"platform": "ecs", "reader": "reader", "operator": "operator"}
+CLIENT_FILES = {"platform": PLATFORM, "reader": READER, "operator": OPERATOR}
 
 Say = Callable[[str], None]
 

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from deploy.stack.dead_letters import read_letters
 from schemas.events import CaptureRefused, Event
+from schemas.topics import OPERATOR
 from services.common.consumer import Record
 from tests.harness import Bus, eventually
 from tests.infra import TestStack
@@ -80,9 +81,9 @@ async def run_batch(
     sent_bad: list[tuple[str, int, int]] = []
     valid: list[UUID] = []
     # Its own producer: Bus.send_raw cannot send a record without a key or a value.
-    raw = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+    raw = AIOKafkaProducer(**stack.kafka_client_config(), acks="all")
     await raw.start()
-    async with Bus(stack.kafka_bootstrap, stack.topic_prefix) as bus:
+    async with Bus(stack) as bus:
         for record in bad:
             name = record.topic.removeprefix(PREFIX)
             meta = await raw.send_and_wait(
@@ -105,14 +106,14 @@ async def run_batch(
     await eventually(all_claimed, timeout=120)
 
     async def all_letters() -> list[tuple[str, int, int]] | None:
-        letters = await read_letters(stack.kafka_bootstrap, prefix=stack.topic_prefix)
+        letters = await read_letters(stack.kafka_client_config(OPERATOR), prefix=stack.topic_prefix)
         ours = [x for x in letters if x.data.consumer.endswith(f"ims-{service}")]
         where = [(x.data.topic, x.data.partition, x.data.offset) for x in ours]
         return where if len(where) >= len(sent_bad) else None
 
     where = await eventually(all_letters, timeout=120)
     assert sorted(where) == sorted(sent_bad)
-    letters = await read_letters(stack.kafka_bootstrap, prefix=stack.topic_prefix)
+    letters = await read_letters(stack.kafka_client_config(OPERATOR), prefix=stack.topic_prefix)
     assert all(x.data.reason for x in letters)
     assert not {x.data.event_id for x in letters} & set(valid)  # every valid one applied
     assert process.metric("ims_events_dead_lettered_total") == len(sent_bad)

@@ -305,7 +305,7 @@ async def test_a_consumer_killed_while_its_backlog_grows_resumes_without_skippin
     from the committed offsets (the re-test of the aiokafka pin, docs/architecture.md)."""
     catalog = spawn(deployment, "catalog")
     images = [uuid4() for _ in range(150)]
-    async with Bus(deployment.kafka_bootstrap, deployment.topic_prefix) as bus:
+    async with Bus(deployment) as bus:
         catalog.start().wait_healthy()
 
         async def produce(ids: list[UUID]) -> None:

@@ -19,6 +19,7 @@ from deploy.stack.dead_letters import (
     select,
 )
 from schemas.events import CaptureProgressed
+from schemas.topics import OPERATOR
 from tests.harness import Bus, eventually
 from tests.infra import TestStack
 from tests.integration import facts
@@ -41,16 +42,17 @@ async def test_a_letter_replayed_after_its_cause_is_fixed_is_applied_once(
     catalog = spawn(deployment, "catalog").start()
     catalog.wait_healthy()
     account, image_id = uuid4(), uuid4()
-    bootstrap, prefix = deployment.kafka_bootstrap, deployment.topic_prefix
-    async with Bus(bootstrap, prefix) as bus:
+    prefix = deployment.topic_prefix
+    # The operator reads the letters; replaying writes the topics' own writers' topics,
+    # which only the broker's super user may (as `ims-stack dead-letters replay` does).
+    operator, admin = deployment.kafka_client_config(OPERATOR), deployment.kafka_client_config()
+    async with Bus(deployment) as bus:
         # The cause: progress of an image the catalog has not admitted (its request is late).
         progress = CaptureProgressed(image_id=image_id, account_id=account, percent=40)
         sent = await bus.send(progress, subject=image_id, tenant=account, sequence=5)
 
         async def the_letter() -> Letter | None:
-            letters = select(
-                await read_letters(bootstrap, prefix=prefix), topic="CaptureProgressed"
-            )
+            letters = select(await read_letters(operator, prefix=prefix), topic="CaptureProgressed")
             ours = [x for x in letters if x.data.event_id == sent.id]
             return ours[0] if ours else None
 
@@ -58,7 +60,7 @@ async def test_a_letter_replayed_after_its_cause_is_fixed_is_applied_once(
         assert "does not own image" in letter.data.reason
         assert letter.data.topic == bus.topic("CaptureProgressed")
         assert letter.key == str(image_id).encode()
-        assert find(await read_letters(bootstrap, prefix=prefix), str(letter.id)[:13]) == letter
+        assert find(await read_letters(operator, prefix=prefix), str(letter.id)[:13]) == letter
 
         # The cause fixed: the image admitted.
         await bus.send(facts.capture(account, uuid4(), image_id), subject=image_id, tenant=account)
@@ -70,7 +72,7 @@ async def test_a_letter_replayed_after_its_cause_is_fixed_is_applied_once(
         assert await progress_of(deployment, image_id) != 40
 
         ledger = Ledger(tmp_path / "replayed.json")
-        [(replayed, new_id)] = await replay(bootstrap, [letter], ledger)
+        [(replayed, new_id)] = await replay(admin, [letter], ledger)
         assert replayed == letter
         assert new_id != sent.id
 
@@ -80,7 +82,7 @@ async def test_a_letter_replayed_after_its_cause_is_fixed_is_applied_once(
         await eventually(applied, timeout=90)
         # Once: a second replay is refused, and the new event is in the inbox once.
         with pytest.raises(DeadLetterError, match="already replayed"):
-            await replay(bootstrap, [letter], ledger)
+            await replay(admin, [letter], ledger)
         assert ledger.entries()[str(letter.id)]["replayed_as"] == str(new_id)
         claims = await fetch_value(
             deployment.dsns["catalog"],

@@ -54,7 +54,7 @@ async def world(
 ) -> World:
     catalog, sharing = system["catalog"], system["sharing"]
     disks = tmp_path_factory.mktemp("matrix-disks")
-    async with Bus(stack.kafka_bootstrap, stack.topic_prefix) as bus:
+    async with Bus(stack) as bus:
         people: dict[str, Tenant] = {}
         for role in ("owner", "other", *RECIPIENTS, "admin"):
             people[role] = await new_account(bus, issuer, f"matrix-{role}-{uuid4().hex[:8]}")
