@@ -41,6 +41,30 @@ class RunningIms:
     issuer: Issuer  # the platform's token issuer of this IMS (its keys exist only here)
     admin_dsn: str  # PostgreSQL superuser, for looking inside when a test fails
     _containers: Mapping[str, DockerContainer] = field(repr=False)
+    _kafka_passwords: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    def kafka_config(self, principal: str = "platform") -> dict[str, str]:
+        """librdkafka settings (confluent-kafka, kcat -F) of a client logged in as
+        ``principal``: ``platform`` (may write CaptureRequested, HostChanged and
+        AccountChanged; reads the facts), ``ecs``, ``iam``, ``console``, ``reader`` (reads
+        the facts), ``operator`` (reads everything, DeadLetter included) or ``admin``."""
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanisms": "SCRAM-SHA-512",
+            "sasl.username": principal,
+            "sasl.password": self._kafka_passwords[principal],
+        }
+
+    def aiokafka_config(self, principal: str = "platform") -> dict[str, Any]:
+        """The same for aiokafka's clients (keyword arguments, bootstrap included)."""
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": principal,
+            "sasl_plain_password": self._kafka_passwords[principal],
+        }
 
     def token(
         self, account_id: UUID, account_name: str = "tester", roles: Sequence[str] = ()
@@ -107,14 +131,18 @@ def _start(
 
     kafka_port, controller_port, pg_port = _free_port(), _free_port(), _free_port()
     bootstrap = f"127.0.0.1:{kafka_port}"
-    password = secrets.token_hex(16)
+    password, kafka_admin = secrets.token_hex(16), secrets.token_hex(16)
     admin_dsn = f"postgresql://postgres:{password}@127.0.0.1:{pg_port}/postgres"
-    run("kafka", containers.kafka(images.kafka, session, kafka_port, controller_port))
+    run("kafka", containers.kafka(images.kafka, session, kafka_port, controller_port, kafka_admin))
     run("postgres", containers.postgres(images.postgres, session, pg_port, password))
+    wait_s = max(10.0, deadline - time.monotonic())
+    out_dir = root / "provision"
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     job = containers.provision(
-        images.ims, session, bootstrap, admin_dsn, max(10.0, deadline - time.monotonic())
+        images.ims, session, bootstrap, admin_dsn, kafka_admin, wait_s, out_dir
     )
-    provisioned = _run_job(run("provision", job), started, deadline)
+    provisioned = _run_job(run("provision", job), started, deadline, out_dir / "provisioned.json")
+    kafka_passwords = {**provisioned["kafka_passwords"], "admin": kafka_admin}
 
     block_storage, image_store = root / "block-storage", root / "images"
     for directory in (block_storage, image_store):
@@ -126,6 +154,9 @@ def _start(
     for name in SERVICES:
         env = {
             "IMS_KAFKA_BOOTSTRAP": bootstrap,
+            # Each service its own principal: the broker lets it write its own topics only.
+            "IMS_KAFKA_USERNAME": name,
+            "IMS_KAFKA_PASSWORD": kafka_passwords[name],
             "IMS_DATABASE_URL": provisioned["dsns"][name],
             "IMS_HTTP_HOST": "127.0.0.1",
             "IMS_HTTP_PORT": str(ports[name]),
@@ -151,23 +182,24 @@ def _start(
         issuer=issuer,
         admin_dsn=admin_dsn,
         _containers=started,
+        _kafka_passwords=kafka_passwords,
     )
 
 
 def _run_job(
-    job: DockerContainer, started: Mapping[str, DockerContainer], deadline: float
+    job: DockerContainer, started: Mapping[str, DockerContainer], deadline: float, result: Path
 ) -> dict[str, Any]:
-    """Wait for the provisioning job; its last line is JSON: dsns and topics."""
+    """Wait for the provisioning job; it writes ``result`` (JSON: dsns, topics and the
+    Kafka principals' passwords)."""
     wrapped = job.get_wrapped_container()
     try:
         status = wrapped.wait(timeout=max(1.0, deadline - time.monotonic()))["StatusCode"]
     except Exception as exc:  # the docker SDK raises a requests timeout here
         raise ImsStartError(_report("provisioning did not finish", started)) from exc
-    output = wrapped.logs(stdout=True, stderr=False).decode(errors="replace").strip()
-    if status != 0 or not output:
+    if status != 0 or not result.exists():
         raise ImsStartError(_report(f"provisioning exited {status}", started))
-    result: dict[str, Any] = json.loads(output.splitlines()[-1])
-    return result
+    provisioned: dict[str, Any] = json.loads(result.read_text())
+    return provisioned
 
 
 def _wait_healthy(

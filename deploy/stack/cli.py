@@ -20,6 +20,7 @@ from deploy.stack import stack as stack_ops
 from deploy.stack.aio import run_sync
 from deploy.stack.config import DEFAULT_HTTP_PORTS, StackConfig, default_state_dir
 from deploy.stack.dead_letters import commands as dead_letter_commands
+from deploy.stack.keys import write_private
 from deploy.stack.process import StackError, tail
 from deploy.stack.state import StackState
 
@@ -202,15 +203,33 @@ def provision(
             help="What the service roles' passwords derive from [default: the admin password]",
         ),
     ] = None,
+    kafka_admin_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="IMS_KAFKA_ADMIN_PASSWORD",
+            help="The broker's super user `admin` (SCRAM): then every principal's user "
+            "and the ACLs are set too [default: an open broker]",
+        ),
+    ] = None,
     wait_seconds: Annotated[
         float, typer.Option(help="How long to wait for Kafka and PostgreSQL to answer")
     ] = 0.0,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the DSNs and topics as one JSON line")
+        bool,
+        typer.Option("--json", help="Print the DSNs, topics and Kafka passwords as one JSON line"),
     ] = False,
+    json_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write that JSON to this file (owner-only) instead: secrets stay out of "
+            "the job's output (a container's log)"
+        ),
+    ] = None,
 ) -> None:
     """Create the topics, the database and the service roles on a Kafka and PostgreSQL
-    that run elsewhere (idempotent); prints each service's IMS_DATABASE_URL."""
+    that run elsewhere (idempotent), and on an authenticating broker the principals' users
+    and ACLs; prints each service's IMS_DATABASE_URL (with --json also its Kafka login:
+    secrets, so pass the output only to what starts the services)."""
     from deploy.stack.external import provision_external
 
     try:
@@ -222,11 +241,16 @@ def provision(
                 topic_prefix=topic_prefix,
                 replication_factor=replication_factor,
                 role_secret=role_secret,
+                kafka_admin_password=kafka_admin_password,
                 wait_s=wait_seconds,
             )
         )
     except (StackError, OSError) as exc:
         raise _fail(exc) from exc
+    if json_file is not None:
+        write_private(json_file, json.dumps(dataclasses.asdict(done), sort_keys=True))
+        console.print(f"{len(done.topics)} topics, database {done.database}: {json_file}")
+        return
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(done), sort_keys=True))
         return

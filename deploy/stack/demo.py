@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
 
+from deploy.stack.keys import write_private
 from deploy.stack.next_steps import next_steps
 from deploy.stack.process import StackError
 from deploy.stack.stack import block_storage_dir
@@ -249,10 +250,5 @@ def write_tokens(state: StackState, image_id: UUID) -> Path:
     values["DEMO_IMAGE_ID"] = str(image_id)
     path = state.path / "demo" / "tokens.env"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # Owner-only from the first byte (tokens), replaced whole (a second run rewrites it).
-    partial = path.with_suffix(".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("".join(f"{key}={value}\n" for key, value in values.items()))
-    partial.replace(path)
+    write_private(path, "".join(f"{key}={value}\n" for key, value in values.items()))
     return path

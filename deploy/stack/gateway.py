@@ -22,6 +22,7 @@ from pathlib import Path
 
 from deploy.stack import process
 from deploy.stack.config import SERVICES, StackConfig, repo_root
+from deploy.stack.keys import write_private
 from deploy.stack.process import StackError
 from deploy.stack.state import StackState
 
@@ -222,11 +223,7 @@ def write_demo_accounts(state: StackState) -> Path:
     ]
     path = gateway_home(state.path) / "demo-accounts.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"accounts": accounts}, f, indent=2)
-    partial.replace(path)
+    write_private(path, json.dumps({"accounts": accounts}, indent=2))
     return path
 
 

@@ -8,7 +8,6 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import os
 import shutil
 import socket
 import time
@@ -23,6 +22,7 @@ from deploy.stack import process
 from deploy.stack.aio import run_sync
 from deploy.stack.config import repo_root
 from deploy.stack.kafka_access import ADMIN, MECHANISM, credentials, scram_format_arguments
+from deploy.stack.keys import write_private
 from deploy.stack.process import StackError
 from services.common.kafka_auth import KafkaCredentials, client_options
 
@@ -241,7 +241,7 @@ def new_cluster_id() -> str:
 def ensure_formatted(node: KafkaNode) -> str:
     """Format the storage on first start only; returns the cluster id."""
     node.home.mkdir(parents=True, exist_ok=True)
-    _write_private(node.properties, server_properties(node))  # holds the admin's password
+    write_private(node.properties, server_properties(node))  # holds the admin's password
     record = node.home / "format.json"
     if (node.data_dir / "meta.properties").exists() and record.exists():
         formatted = json.loads(record.read_text())
@@ -347,13 +347,6 @@ async def broker_answers(
     finally:
         with contextlib.suppress(Exception):
             await admin.close()
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an older file may have been made world-readable
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
 
 
 def _port_open(port: int) -> bool:

@@ -24,3 +24,14 @@ def ensure_secret(state_dir: Path, name: str) -> str:
     with os.fdopen(fd, "w") as f:
         f.write(value + "\n")
     return value
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, owner-only from the first byte (it holds secrets:
+    passwords, tokens), atomically (a reader never sees half a file)."""
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a partial left by an older run may have other bits
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    partial.replace(path)

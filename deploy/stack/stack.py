@@ -17,7 +17,7 @@ from deploy.stack.kafka_access import (
     provision_kafka,
     stack_passwords,
 )
-from deploy.stack.keys import ensure_secret
+from deploy.stack.keys import ensure_secret, write_private
 from deploy.stack.provision import provision
 from deploy.stack.state import KafkaState, PostgresState, ServiceState, StackState
 from schemas.topics import OPERATOR, PLATFORM, READER
@@ -110,10 +110,7 @@ def write_client_files(state: StackState) -> list[Path]:
     for view, principal in CLIENT_FILES.items():
         path = state.kafka_client_file(view)
         config = librdkafka_config(state.kafka_bootstrap, state.kafka_credentials(principal))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(properties_text(config))
+        write_private(path, properties_text(config))
         written.append(path)
     return written
 

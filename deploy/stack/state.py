@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy.stack.keys import secret_file
+from deploy.stack.keys import secret_file, write_private
 from services.common.kafka_auth import KafkaCredentials
 
 if TYPE_CHECKING:
@@ -130,13 +129,8 @@ class StackState:
     def save(self) -> None:
         target = self.path / "stack.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".json.tmp")
-        # The file holds DSNs with passwords: owner-only, replaced atomically.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(asdict(self), f, indent=2, sort_keys=True)
-            f.write("\n")
-        tmp.replace(target)
+        # The file holds DSNs with passwords.
+        write_private(target, json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
 
     @classmethod
     def load(cls, state_dir: Path) -> StackState | None:

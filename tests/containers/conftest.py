@@ -63,20 +63,20 @@ def ims(images: Images, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ru
 
 @dataclass(frozen=True)
 class _ContainersKafka:
-    """The containers' broker for a Bus: topics carry no prefix there, and it does not
-    ask for a login yet (issue 15: the image's broker is still unauthenticated)."""
+    """The containers' broker for a Bus: topics carry no prefix there, and every client
+    logs in (as the testkit hands out the principals' settings)."""
 
-    bootstrap: str
+    ims: RunningIms
     topic_prefix: str = ""
 
     def kafka_client_config(self, principal: str = "admin") -> dict[str, Any]:
-        return {"bootstrap_servers": self.bootstrap}
+        return self.ims.aiokafka_config(principal)
 
 
 @pytest.fixture
 async def ims_bus(ims: RunningIms) -> AsyncIterator[Bus]:
     """A Kafka client on the containers' broker."""
-    async with Bus(_ContainersKafka(ims.bootstrap)) as connected:
+    async with Bus(_ContainersKafka(ims)) as connected:
         yield connected
 
 

@@ -50,6 +50,13 @@ java_argv=(java ${KAFKA_HEAP_OPTS:-} -XX:+UseG1GC -Djava.awt.headless=true
 # A static quorum (controller.quorum.voters) is formatted as is; a dynamic one standalone.
 standalone=()
 grep -q '^controller.quorum.voters=' "$properties" || standalone=(--standalone)
+# The super user exists from the first start (it provisions every other principal):
+# IMS_KAFKA_ADMIN_PASSWORD, not a KAFKA_* variable, so it is no server property.
+scram=()
+if [[ -n "${IMS_KAFKA_ADMIN_PASSWORD:-}" ]]; then
+  scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=${IMS_KAFKA_ADMIN_PASSWORD}]")
+fi
 "${java_argv[@]}" kafka.tools.StorageTool format --ignore-formatted "${standalone[@]}" \
-  -t "$CLUSTER_ID" -c "$properties"
+  "${scram[@]}" -t "$CLUSTER_ID" -c "$properties"
+unset IMS_KAFKA_ADMIN_PASSWORD
 exec "${java_argv[@]}" kafka.Kafka "$properties"

@@ -34,7 +34,7 @@ def test_a_nightly_capture_becomes_an_image(ims: RunningIms) -> None:
         memory_mb=4096,
         system_disk=HostDisk(disk_id=uuid.uuid4(), path=str(disk), format="raw", size_gb=20),
     )
-    producer = Producer({"bootstrap.servers": ims.bootstrap})
+    producer = Producer(ims.kafka_config())  # logged in as the platform (SCRAM)
     producer.produce(
         ims.topics["HostChanged"],
         key=str(host),
@@ -58,8 +58,8 @@ def test_a_nightly_capture_becomes_an_image(ims: RunningIms) -> None:
 def _first(ims: RunningIms, event: str, key: str) -> dict[str, object]:
     consumer = Consumer(
         {
-            "bootstrap.servers": ims.bootstrap,
-            "group.id": f"backup-test-{uuid.uuid4()}",
+            **ims.kafka_config(),
+            "group.id": f"platform-backup-test-{uuid.uuid4()}",  # groups start with the principal
             "auto.offset.reset": "earliest",
         }
     )
