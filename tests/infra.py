@@ -135,10 +135,11 @@ def _wait_broker(bootstrap: str, admin: KafkaCredentials | None, timeout_s: floa
 
 
 def open_infra(
-    exit_stack: ExitStack, tmp_dir: Path, env: dict[str, str]
+    exit_stack: ExitStack, tmp_dir: Path, env: dict[str, str], *, kafka_auth: bool = True
 ) -> tuple[str, str, dict[str, str]]:
     """(Kafka bootstrap, PostgreSQL admin DSN, Kafka users' passwords): the ones named in
-    `env`, else local ones."""
+    `env`, else local ones. ``kafka_auth=False`` starts a local broker that asks for no
+    login (what authentication costs, benchmarks only)."""
     kafka_bootstrap = env.get("IMS_TEST_KAFKA_BOOTSTRAP", "")
     admin_dsn = env.get("IMS_TEST_POSTGRES_DSN", "")
     local_node: tuple[kafka.KafkaNode, int] | None = None
@@ -146,7 +147,7 @@ def open_infra(
         admin_password = env.get("IMS_TEST_KAFKA_PASSWORD", "")
         scram = passwords(admin_password) if admin_password else {}
     else:
-        scram = passwords(secrets.token_urlsafe(24))
+        scram = passwords(secrets.token_urlsafe(24)) if kafka_auth else {}
         # Boots while PostgreSQL starts.
         local_node = local_kafka_start(exit_stack, tmp_dir, scram)
         kafka_bootstrap = local_node[0].bootstrap
@@ -159,9 +160,11 @@ def open_infra(
     return kafka_bootstrap, admin_dsn, scram
 
 
-def open_test_stack(exit_stack: ExitStack, tmp_dir: Path, env: dict[str, str]) -> TestStack:
+def open_test_stack(
+    exit_stack: ExitStack, tmp_dir: Path, env: dict[str, str], *, kafka_auth: bool = True
+) -> TestStack:
     """Infra plus this session's own database, roles and prefixed topics; torn down by exit."""
-    kafka_bootstrap, admin_dsn, scram = open_infra(exit_stack, tmp_dir, env)
+    kafka_bootstrap, admin_dsn, scram = open_infra(exit_stack, tmp_dir, env, kafka_auth=kafka_auth)
     token = secrets.token_hex(4)
     database, prefix, role_secret = f"ims_t{token}", f"t{token}.", secrets.token_hex(16)
     # Cleanups run in reverse: the database and topics go before the servers stop.

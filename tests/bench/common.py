@@ -62,15 +62,18 @@ class Bench:
 
 @contextmanager
 def bench_stack(
-    services: Sequence[str], env: dict[str, dict[str, str]] | None = None
+    services: Sequence[str],
+    env: dict[str, dict[str, str]] | None = None,
+    *,
+    kafka_auth: bool = True,
 ) -> Iterator[Bench]:
     """Kafka and PostgreSQL (local processes unless IMS_TEST_* name others) and the given
     services (with extra environment per service), migrated and healthy; all gone
-    afterwards."""
+    afterwards. ``kafka_auth=False``: a local broker without logins nor ACLs."""
     with ExitStack() as exit_stack:
         tmp = Path(tempfile.mkdtemp(prefix="ims-bench-"))
         exit_stack.callback(shutil.rmtree, tmp, True)
-        stack = open_test_stack(exit_stack, tmp, dict(os.environ))
+        stack = open_test_stack(exit_stack, tmp, dict(os.environ), kafka_auth=kafka_auth)
         issuer = Issuer.generate()
         processes = {name: service_process(stack, name, issuer=issuer) for name in services}
         for name, extra in (env or {}).items():

@@ -126,8 +126,8 @@ def test_kcat_produces_a_capture_request_and_reads_image_ready(
             "description": "made by kcat",
         },
     )
-    # As the platform's file does it (README): ECS writes, the reader principal reads.
-    ecs = stack.kafka_client_file("ecs", tmp_path)
+    # As the demo's files do it (README): the platform writes, the reader principal reads.
+    ecs = stack.kafka_client_file("platform", tmp_path)
     reader = stack.kafka_client_file("reader", tmp_path)
     kcat_produce(stack, "HostChanged", host_id, validated(host, "HostChanged.v1.schema.json"), ecs)
     kcat_produce(
