@@ -100,6 +100,20 @@ if ! command -v kcat >/dev/null 2>&1; then
   step "kcat: installing"
   apt_install kcat
 fi
+# Debian bookworm's librdkafka (2.0.2) fails every SCRAM login to Kafka 4 ("invalid
+# credentials"; fixed in librdkafka 2.6.1): .venv/bin/kcat runs Debian's kcat on the newer
+# librdkafka that the confluent-kafka wheel carries (same ABI, librdkafka.so.1).
+rdkafka=$(ls .venv/lib/python3*/site-packages/confluent_kafka.libs/librdkafka-*.so.1 2>/dev/null | head -n 1)
+[ -n "$rdkafka" ] || { echo "bootstrap: no librdkafka in the confluent-kafka wheel" >&2; exit 1; }
+mkdir -p .venv/lib/kcat
+ln -sfn "$(realpath "$rdkafka")" .venv/lib/kcat/librdkafka.so.1
+cat > .venv/bin/kcat <<'KCAT'
+#!/bin/sh
+# Debian's kcat on the confluent-kafka wheel's librdkafka (deploy/bootstrap.sh says why).
+lib="$(cd "$(dirname "$0")/../lib/kcat" && pwd)"
+LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec /usr/bin/kcat "$@"
+KCAT
+chmod 755 .venv/bin/kcat
 if ! command -v curl >/dev/null 2>&1; then
   step "curl: installing"
   apt_install curl

@@ -119,7 +119,7 @@ def _check_try_it(results: dict[str, Ran], ports: dict[str, int]) -> None:
     _check_hosts(_one(results, r"\$ALICE_TOKEN.*/v1/hosts"))
     _check_notices(_one(results, r"\$ALICE_TOKEN.*/v1/notices"), image)
     _check_bob_gets_404(_one(results, r"\$BOB_TOKEN.*/v1/images/\$DEMO_IMAGE_ID"), image)
-    _check_image_ready(_one(results, r"^kcat -F \S+ -C .*-t ImageReady\b"), image)
+    _check_image_ready(_one(results, r"^\.venv/bin/kcat -F \S+ -C .*-t ImageReady\b"), image)
 
 
 def _check_status(ran: Ran, ports: dict[str, int]) -> None:
