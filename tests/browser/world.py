@@ -99,7 +99,8 @@ class World:
         image_id = str(created.json()["image_id"])
 
         def normal() -> bool:
-            return self.call(owner, "GET", f"/v1/images/{image_id}").json()["status"] == "normal"
+            status = self.call(owner, "GET", f"/v1/images/{image_id}").json()["status"]
+            return bool(status == "normal")
 
         await eventually(normal, timeout=90)
         return image_id
@@ -166,8 +167,7 @@ async def _serve() -> None:
             print(f"ready after {time.monotonic() - started:.1f}s: {world.url}/", flush=True)
             for person in (world.alice, world.bob, world.admin):
                 print(f"{person.name}: {world.url}/#token={person.token}", flush=True)
-            while True:
-                await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # until killed
 
 
 if __name__ == "__main__":
