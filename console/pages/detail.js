@@ -25,9 +25,8 @@ export function render(main, params) {
     if (gone) return;
     main.replaceChildren(back(), h("h1", {}, image.name), facts(image), ...extras(image));
     if (image.status === "normal" && isOwner(image)) {
-      main.append(actions(main, image, params.get("edit") === "1" && first));
       const section = h("section", { id: "tenants-section", "aria-label": t("tenants") });
-      main.append(section);
+      main.append(actions(image, params.get("edit") === "1" && first, () => tenants(section, id)), section);
       tenants(section, id);
     }
     if (image.status === "creating") timer = setTimeout(() => draw(false), POLL_MS);
@@ -77,12 +76,14 @@ function extras(image) {
   return parts;
 }
 
-function actions(main, image, editing) {
+function actions(image, editing, shared) {
   const box = h("section", { id: "actions" });
   const buttons = h("div", { class: "buttons" },
     h("button", { type: "button", id: "modify", onclick: () => box.replaceChildren(buttons, editForm(image)) }, t("modify")),
-    h("button", { type: "button", id: "share", onclick: () => shareDialog([image.id], () => location.reload()) }, t("share")),
-    h("button", { type: "button", id: "delete", onclick: () => deleteImages([image.id], outcome, () => {}) }, t("delete")));
+    h("button", { type: "button", id: "share", onclick: () => shareDialog([image.id], shared) }, t("share")),
+    h("button", { type: "button", id: "delete", onclick: () => deleteImages([image.id], outcome, (results) => {
+      if (results?.[0]?.outcome === "deleted") location.hash = "#/images?tab=private";
+    }) }, t("delete")));
   const outcome = h("div", { id: "outcome" });
   box.append(buttons, outcome);
   if (editing) box.append(editForm(image));

@@ -91,12 +91,13 @@ async function fill(tab, filters, quota, table, cursors, cursor) {
 export async function deleteImages(ids, outcome, done) {
   if (!ids.length) return outcome.replaceChildren(note(t("select_first"), "error"));
   if (!(await confirmDialog(t("delete_title"), t("delete_confirm", ids.length), t("confirm"), t("cancel")))) return;
+  let results = null;
   try {
-    const { results } = await api("POST", "/v1/images/delete", { image_ids: ids });
+    ({ results } = await api("POST", "/v1/images/delete", { image_ids: ids }));
     outcome.replaceChildren(h("h2", {}, t("outcomes")), h("ul", { class: "outcomes" }, results.map((r) =>
       h("li", { class: r.outcome, "data-image": r.image_id }, `${names.get(r.image_id) ?? r.image_id}: ${t(r.outcome)}${r.detail ? ` — ${r.detail}` : ""}`))));
   } catch (error) {
     outcome.replaceChildren(note(error.message, "error"));
   }
-  done();
+  done(results);
 }
