@@ -47,7 +47,7 @@ function facts(image) {
   const rows = [
     ["name", image.name], ["status", image.status === "creating" ? t("creating_live", image.progress) : image.status_label],
     ["image_id", image.id], ["os", image.os_label ?? "--"], ["disk", image.system_disk_gb ?? "--"],
-    ["min_memory", image.min_memory_mb ?? "--"], ["size", image.size_label ? `${image.size_label} GB` : "--"],
+    ["min_memory", image.min_memory_mb ?? "--"], ["size", image.size_label ?? "--"],
     ["publish", image.publish_status_label], ["source", source], ["description", image.description || "--"],
     ["created", formatTime(image.created_at, session.lang)], ["checksum", image.checksum_sha256 ?? "--"],
   ];

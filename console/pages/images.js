@@ -72,7 +72,7 @@ async function fill(tab, filters, quota, table, cursors, cursor) {
     h("td", {}, image.image_type),
     h("td", {}, formatTime(image.created_at, session.lang)),
     h("td", {}, image.system_disk_gb ?? "--"),
-    h("td", {}, image.size_label ? `${image.size_label} GB` : "--"),
+    h("td", {}, image.size_label ?? "--"),
     owner ? h("td", {}, image.shared ? t("yes") : t("no")) : null,
     h("td", { class: "ops" }, owner
       ? [h("a", { href: `#/images/${image.id}?edit=1` }, t("modify")),

@@ -77,7 +77,7 @@ async def take(world: World) -> None:
         await expect(bob.locator("#list")).to_contain_text("web-golden")
         await _shoot(bob, "shared")
         await bob.evaluate("location.hash = '#/notices'")
-        await expect(bob.locator("#notices li").first).to_be_visible()
+        await expect(bob.locator("#notices > ul, #notices > p")).to_be_visible()
         await _shoot(bob, "notices")
 
         await page.get_by_role("button", name="关闭").click()

@@ -4,7 +4,7 @@ IAM would (alice with a stopped and a running host and one image, bob, an admin)
 
 Also runnable by hand, to look at the console in a browser while changing it:
 ``flock /tmp/ims-heavy.lock timeout 900 .venv/bin/python -m tests.browser.world`` prints
-the gateway's address and the accounts' ``#token=`` links, and keeps running until killed.
+the gateway's address and the accounts' ``#token=`` links, and runs until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -161,13 +162,16 @@ async def console_world(tmp_dir: Path) -> AsyncIterator[World]:
 
 
 async def _serve() -> None:
+    stop = asyncio.Event()  # SIGINT or SIGTERM: everything started is stopped on the way out
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     with tempfile.TemporaryDirectory(prefix="ims-console-") as tmp:
         started = time.monotonic()
         async with console_world(Path(tmp)) as world:
             print(f"ready after {time.monotonic() - started:.1f}s: {world.url}/", flush=True)
             for person in (world.alice, world.bob, world.admin):
                 print(f"{person.name}: {world.url}/#token={person.token}", flush=True)
-            await asyncio.Event().wait()  # until killed
+            await stop.wait()
 
 
 if __name__ == "__main__":
