@@ -36,3 +36,8 @@ export function accountName() {
     return "";
   }
 }
+
+/** A status label: the catalog answers zh-CN labels only, so English ones are the console's. */
+export function statusLabel(image) {
+  return session.lang === "en" && TEXT.en[`st_${image.status}`] ? TEXT.en[`st_${image.status}`] : image.status_label;
+}

@@ -4,7 +4,7 @@
 // second (capture's progress has no stream: the prompt is the only pushed document).
 import { api } from "../lib/api.js";
 import { formatTime, h, note } from "../lib/dom.js";
-import { session, t } from "../lib/session.js";
+import { session, statusLabel, t } from "../lib/session.js";
 import { deleteImages } from "./images.js";
 import { shareDialog, tenants } from "./share.js";
 
@@ -45,7 +45,7 @@ function back() {
 function facts(image) {
   const source = image.source ? t("source_host", image.source.host_name ?? image.source.host_id) : "--";
   const rows = [
-    ["name", image.name], ["status", image.status === "creating" ? t("creating_live", image.progress) : image.status_label],
+    ["name", image.name], ["status", image.status === "creating" ? t("creating_live", image.progress) : statusLabel(image)],
     ["image_id", image.id], ["os", image.os_label ?? "--"], ["disk", image.system_disk_gb ?? "--"],
     ["min_memory", image.min_memory_mb ?? "--"], ["size", image.size_label ?? "--"],
     ["publish", image.publish_status_label], ["source", source], ["description", image.description || "--"],

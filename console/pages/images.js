@@ -2,7 +2,7 @@
 // (您还可以创建N个私有镜像, the catalog's words) and 删除 / 共享 of the checked images.
 import { api } from "../lib/api.js";
 import { confirmDialog, formatTime, h, note } from "../lib/dom.js";
-import { session, t } from "../lib/session.js";
+import { session, statusLabel, t } from "../lib/session.js";
 import * as recipient from "./shared.js";
 import { shareDialog } from "./share.js";
 
@@ -67,7 +67,7 @@ async function fill(tab, filters, quota, table, cursors, cursor) {
   const rows = page.items.map((image) => h("tr", {},
     owner ? h("td", {}, h("input", { type: "checkbox", name: "pick", value: image.id, "aria-label": `${t("select")} ${image.name}` })) : null,
     h("td", {}, h("a", { href: `#/images/${image.id}` }, image.name)),
-    h("td", { class: `st-${image.status}` }, image.status_label, image.status === "creating" ? ` ${image.progress}%` : ""),
+    h("td", { class: `st-${image.status}` }, statusLabel(image), image.status === "creating" ? ` ${image.progress}%` : ""),
     h("td", {}, image.os_label ?? "--"),
     h("td", {}, image.image_type),
     h("td", {}, formatTime(image.created_at, session.lang)),

@@ -65,7 +65,7 @@ export async function tenants(section, imageId) {
       await api("DELETE", `/v1/images/${imageId}/members`);
       await draw();
     };
-    section.replaceChildren(
+    section.replaceChildren(h("div", {},
       h("h2", {}, t("tenants")),
       h("p", { id: "tenant-summary", role: "status" }, members.summary),
       h("div", { class: "buttons" },
@@ -80,7 +80,7 @@ export async function tenants(section, imageId) {
           h("td", {}, h("button", { type: "button", class: "link", onclick: async () => {
             await api("DELETE", `/v1/images/${imageId}/members/${m.account_id}`);
             await draw();
-          } }, t("remove"))))))) : null);
+          } }, t("remove"))))))) : null));
   };
   await draw().catch((e) => section.replaceChildren(note(e.message, "error")));
 }

@@ -23,8 +23,9 @@ async def _open(world: World, page: Page, person: Person, route: str) -> None:
     await page.evaluate("route => { location.hash = route; }", route)
 
 
-async def _shoot(page: Page, name: str) -> None:
-    await page.screenshot(path=OUT / f"{name}.png", full_page=True)
+async def _shoot(page: Page, name: str, *, full_page: bool = True) -> None:
+    # A modal dialog's backdrop covers the viewport only: its shot is the viewport.
+    await page.screenshot(path=OUT / f"{name}.png", full_page=full_page)
     print(f"docs/console/{name}.png")
 
 
@@ -70,7 +71,7 @@ async def take(world: World) -> None:
         await page.locator("#share-account").fill("bob")
         await page.locator("#share-ok").click()
         await expect(page.locator("#share-summary")).to_contain_text("已有租户1个")
-        await _shoot(page, "share")
+        await _shoot(page, "share", full_page=False)
         await expect(bob.locator("#prompt")).to_contain_text("web-golden")
         await _shoot(bob, "prompt")
         await bob.locator("#prompt").get_by_role("button", name="全部接受").click()

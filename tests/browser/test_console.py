@@ -157,6 +157,7 @@ async def test_the_english_switch(world: World, open_console: OpenConsole) -> No
 
     await expect(page.get_by_role("tab", name="Private images")).to_be_visible()
     await expect(page.locator("#quota")).to_contain_text("You can create")
+    await expect(page.locator("#list tr", has_text="web-golden")).to_contain_text("Normal")
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await page.get_by_role("button", name="中文").click()
     await expect(page.get_by_role("tab", name="私有镜像")).to_be_visible()
