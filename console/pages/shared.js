@@ -7,6 +7,7 @@ import { session, t } from "../lib/session.js";
 import { onPrompt } from "../prompt.js";
 
 const STATUSES = ["accepted", "pending", "rejected"];
+const names = new Map(); // image id -> name, for the outcomes of an answer
 // What each list offers for its checked images: [label, the sharing API's path].
 const ACTIONS = {
   pending: [["accept", "/v1/shared-images/accept"], ["reject", "/v1/shared-images/reject"]],
@@ -28,6 +29,7 @@ export function render(body, params) {
 
 async function fill(status, table, outcome) {
   const page = await api("GET", `/v1/shared-images?status=${status}&limit=100`);
+  for (const offer of page.items) names.set(offer.image_id, offer.name);
   const picked = () => [...table.querySelectorAll("input[name=pick]:checked")].map((c) => c.value);
   const act = (path, ids) => answer(path, ids, table, outcome, status);
   const rows = page.items.map((offer) => h("tr", {},
@@ -52,7 +54,7 @@ async function answer(path, ids, table, outcome, status) {
   try {
     const { results } = await api("POST", path, { image_ids: ids });
     outcome.replaceChildren(h("ul", { class: "outcomes" }, results.map((r) =>
-      h("li", { class: r.outcome }, `${r.image_id}: ${r.status_label ?? r.outcome}${r.detail ? ` — ${r.detail}` : ""}`))));
+      h("li", { class: r.outcome }, `${names.get(r.image_id) ?? r.image_id}: ${r.status_label ?? r.outcome}${r.detail ? ` — ${r.detail}` : ""}`))));
   } catch (error) {
     outcome.replaceChildren(note(error.message, "error"));
   }

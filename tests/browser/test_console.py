@@ -126,6 +126,38 @@ async def test_bobs_open_console_shows_the_prompt_pushed_and_accept_all_resolves
     assert alice.errors == []
 
 
+async def test_bob_removes_and_accepts_again_and_alice_deletes_him_as_a_tenant(
+    world: World, open_console: OpenConsole
+) -> None:
+    image_id = await world.image(world.alice, "ecs-web-01", "tenant-golden")
+    members = f"/v1/images/{image_id}/members"
+    offered = world.call(world.alice, "POST", members, json={"accounts": [{"name": "bob"}]})
+    assert offered.status_code == 200, offered.text
+    accepted = world.call(world.bob, "POST", "/v1/shared-images/accept", json={"all": True})
+    assert accepted.status_code == 200, accepted.text
+    bob = await open_console(world.bob, "#/images?tab=shared&status=accepted")
+    row = bob.page.locator("#list tr", has_text="tenant-golden")
+
+    await row.get_by_role("button", name="移除").click()
+    await expect(bob.page.locator("#outcome")).to_contain_text("tenant-golden: 已拒绝")
+    await bob.page.get_by_role("tab", name="已拒绝").click()
+    await row.get_by_role("button", name="再次接受").click()
+    await expect(bob.page.locator("#outcome")).to_contain_text("tenant-golden: 已接受")
+    await bob.page.get_by_role("tab", name="已接受").click()
+    await expect(row).to_be_visible()
+
+    alice = await open_console(world.alice, f"#/images/{image_id}")
+    await expect(alice.page.locator("#tenant-summary")).to_have_text("已有租户1个，还可以添加127个")
+    await (
+        alice.page.locator("#tenants tr", has_text="bob").get_by_role("button", name="删除").click()
+    )
+    await expect(alice.page.locator("#tenant-summary")).to_have_text("已有租户0个，还可以添加128个")
+    await bob.page.reload()  # (an owner's removal is not pushed: only the prompt is)
+    await expect(bob.page.locator("#list")).not_to_contain_text("tenant-golden")
+    assert bob.errors == []
+    assert alice.errors == []
+
+
 async def test_a_batch_delete_shows_each_images_outcome(
     world: World, open_console: OpenConsole
 ) -> None:
