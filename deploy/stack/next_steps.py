@@ -51,7 +51,8 @@ def try_lines(state: StackState, tokens: Path) -> list[str]:
         f"curl -s {alice} '{capture}/v1/hosts'",
         f"curl -s {alice} '{notifier}/v1/notices'",
         f'curl -s -i {bob} "{catalog}/v1/images/$DEMO_IMAGE_ID"',
-        f".venv/bin/kcat -F {shown_path(state.kafka_client_file('reader'))} -C -t {ready} -o beginning -e",
+        f".venv/bin/kcat -F {shown_path(state.kafka_client_file('reader'))} -C -t {ready}"
+        " -o beginning -e",
     ]
 
 
