@@ -147,7 +147,7 @@ async def console_world(tmp_dir: Path) -> AsyncIterator[World]:
         gateway = exit_stack.enter_context(
             running_gateway(stack.tmp_dir / "gateway", services, accounts)
         )
-        async with Bus(stack.kafka_bootstrap, stack.topic_prefix) as bus:
+        async with Bus(stack) as bus:
             world = World(stack, services, gateway.url, bus, alice, bob, admin, disks)
             for person in (alice, bob):
                 fact = AccountChanged(account_id=person.account_id, name=person.name)
