@@ -16,7 +16,12 @@ The consumer, the relay and the capture worker all decide by these rules:
 from __future__ import annotations
 
 import asyncpg
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+)
 
 from services.common.i18n import Text
 from services.common.refusals import Refusal
@@ -42,8 +47,20 @@ _TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
 _TRANSIENT_SQLSTATES = frozenset({"55P03", "25P03"})
 
 
+_REFUSED_BY_THE_BROKER = (
+    TopicAuthorizationFailedError,
+    GroupAuthorizationFailedError,
+    SaslAuthenticationFailed,
+)
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Whether retrying later may succeed: the database, the broker or the network failed."""
+    """Whether retrying later may succeed: the database, the broker or the network failed.
+
+    The broker refusing this principal (a bad password, a missing ACL) is no outage but a
+    broken deployment: still retried, but logged as unexpected, with its traceback."""
+    if isinstance(exc, _REFUSED_BY_THE_BROKER):
+        return False
     if isinstance(exc, OSError | TimeoutError | asyncpg.exceptions.InterfaceError | KafkaError):
         return True
     if isinstance(exc, asyncpg.PostgresError):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
 from deploy.stack import kafka
 from deploy.stack.config import default_jar_dir
 from deploy.stack.kafka_access import provision_kafka
-from schemas.events import CaptureProgressed
+from schemas.events import ImageUpdated
 from services.catalog.store import CatalogStore
 from services.common.db import create_pool
 from services.common.uow import UnitOfWorkFactory
@@ -54,7 +55,14 @@ async def test_a_service_rides_out_a_broker_restart(
             )
             async with uow_factory.unit_of_work() as uow:
                 queued = await uow.emit(
-                    CaptureProgressed(image_id=before, account_id=account, percent=50),
+                    # An event the catalog writes: the broker refuses it any other topic.
+                    ImageUpdated(
+                        image_id=before,
+                        account_id=account,
+                        name="renamed-in-the-outage",
+                        publish_status="unpublished",
+                        updated_at=datetime.now(UTC),
+                    ),
                     aggregate_type="image",
                     aggregate_id=str(before),
                     tenant=str(account),
@@ -68,7 +76,7 @@ async def test_a_service_rides_out_a_broker_restart(
 
         async with Bus(own) as bus:
             progressed = await bus.read(
-                "CaptureProgressed", lambda rs: len(rs) >= 1, key=str(before), timeout=120
+                "ImageUpdated", lambda rs: len(rs) >= 1, key=str(before), timeout=120
             )
             await bus.send(facts.capture(account, uuid4(), after), subject=after, tenant=account)
             accepted_after = await bus.read(

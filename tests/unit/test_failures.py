@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaConnectionError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+)
 
 from services.common.failures import Rejected, is_bad_data, is_transient
 
@@ -66,3 +71,15 @@ def test_programming_errors_are_neither_transient_nor_bad_data(error: Exception)
     """They count as unexpected: tried a few times, then parked (see consumer.py)."""
     assert not is_transient(error)
     assert not is_bad_data(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TopicAuthorizationFailedError("t.ImageReady"),
+        GroupAuthorizationFailedError("ims-catalog"),
+        SaslAuthenticationFailed("invalid credentials"),
+    ],
+)
+def test_the_broker_refusing_the_principal_is_no_outage(error: Exception) -> None:
+    assert not is_transient(error)
