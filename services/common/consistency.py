@@ -40,6 +40,20 @@ MAX_TOKEN_CHARS = 16384
 READ_AFTER_WAIT_S = 2.0
 _FIRST_POLL_S, _LONGEST_POLL_S = 0.005, 0.05
 
+# For a write route's decorator (``openapi_extra=ANSWERS_TOKEN``): its answers carry the
+# header, and the OpenAPI says so (services.common.http.documented_openapi).
+ANSWERS_TOKEN = {"x-ims-read-after": "token"}
+# What the header means in each kind of answer, for the OpenAPI.
+TOKEN_ANSWER = (
+    "Names the facts this write queued: send it back as the request header of the same name "
+    "to a catalog read to see the change (absent when the write changed nothing)."
+)
+WAIT_ANSWER = (
+    "Only when the request sent a token: `applied` (the read shows that write), `timeout` "
+    f"(not yet after {READ_AFTER_WAIT_S:g} s: the read shows what is applied so far) or "
+    "`invalid` (no write answered that token)."
+)
+
 # For a read route's signature: ``read_after: ReadAfterToken``.
 ReadAfterToken = Annotated[
     str | None,

@@ -20,6 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.common.consistency import HEADER as READ_AFTER
+from services.common.consistency import TOKEN_ANSWER, WAIT_ANSWER
 from services.common.i18n import Language, Text, negotiate
 from services.common.problems import status_of
 from services.common.refusals import Refusal
@@ -254,11 +256,31 @@ def documented_openapi(app: FastAPI) -> dict[str, Any]:
                 # FastAPI's own 422 (HTTPValidationError) is never answered: a problem is.
                 if str(status) not in responses or status == 422:
                     responses[str(status)] = response
+            _document_read_after(operation)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["ProblemDocument"] = ProblemDocument.model_json_schema()
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     return schema
+
+
+def _document_read_after(operation: dict[str, Any]) -> None:
+    """The IMS-Read-After answer header on the successes of the writes that hand out a
+    token and of the reads that take one (services.common.consistency)."""
+    takes = any(
+        p.get("in") == "header" and p.get("name") == READ_AFTER
+        for p in operation.get("parameters", [])
+    )
+    if operation.pop("x-ims-read-after", None) == "token":
+        header = {"description": TOKEN_ANSWER, "schema": {"type": "string"}}
+    elif takes:
+        schema = {"type": "string", "enum": ["applied", "timeout", "invalid"]}
+        header = {"description": WAIT_ANSWER, "schema": schema}
+    else:
+        return
+    for status, response in operation.get("responses", {}).items():
+        if str(status).startswith("2"):
+            response.setdefault("headers", {})[READ_AFTER] = header
 
 
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:

@@ -165,3 +165,31 @@ def test_the_catalog_documents_the_name_and_description_rules() -> None:
     assert body["name"]["pattern"] == NAME_PATTERN
     assert body["name"]["maxLength"] == 128
     assert body["description"]["pattern"] == DESCRIPTION_PATTERN
+
+
+def test_the_read_after_header_is_documented_where_it_is_answered() -> None:
+    """Sharing's writes answer IMS-Read-After with a token; the catalog's reads that take
+    one answer how the wait ended: both say so in their OpenAPI (2xx answers)."""
+
+    def answering(service: str) -> set[tuple[str, str]]:
+        return {
+            (method, path)
+            for path, operations in app_of(service).openapi()["paths"].items()
+            for method, operation in operations.items()
+            for status, response in operation["responses"].items()
+            if status.startswith("2") and "IMS-Read-After" in response.get("headers", {})
+        }
+
+    assert answering("sharing") == {
+        ("post", "/v1/images/{image_id}/members"),
+        ("post", "/v1/shares"),
+        ("delete", "/v1/images/{image_id}/members/{account_id}"),
+        ("delete", "/v1/images/{image_id}/members"),
+        ("post", "/v1/shared-images/accept"),
+        ("post", "/v1/shared-images/reject"),
+    }
+    assert answering("catalog") == {
+        ("get", "/v1/images"),
+        ("get", "/v1/images/{image_id}"),
+        ("post", "/v1/launch-checks"),
+    }

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from services.common.auth import CurrentTenant
+from services.common.consistency import ANSWERS_TOKEN
 from services.common.http import RequestLanguage
 from services.common.requests import RequestRunner
 from services.sharing.api.views import (
@@ -28,7 +29,9 @@ from services.sharing.ports import Store
 def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["owner"])
 
-    @api.post("/images/{image_id}/members", response_model=MemberShareResults)
+    @api.post(
+        "/images/{image_id}/members", response_model=MemberShareResults, openapi_extra=ANSWERS_TOKEN
+    )
     async def share_image(
         tenant: CurrentTenant,
         language: RequestLanguage,
@@ -46,7 +49,7 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
         views = [ShareResultView.of(r, language) for r in results]
         return MemberShareResults.counted(count, language, image_id=image_id, results=views)
 
-    @api.post("/shares", response_model=ShareResults)
+    @api.post("/shares", response_model=ShareResults, openapi_extra=ANSWERS_TOKEN)
     async def share_images(
         tenant: CurrentTenant,
         language: RequestLanguage,
@@ -72,7 +75,9 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
         views = [MemberView.of(m, name, language) for m, name in found]
         return Members.counted(len(found), language, image_id=image_id, members=views)
 
-    @api.delete("/images/{image_id}/members/{account_id}", status_code=204)
+    @api.delete(
+        "/images/{image_id}/members/{account_id}", status_code=204, openapi_extra=ANSWERS_TOKEN
+    )
     async def remove_member(tenant: CurrentTenant, image_id: UUID, account_id: UUID) -> Response:
         """Delete one tenant (S9); the recipient is not asked or told (S10)."""
         owner = Actor(tenant.account_id, tenant.account_name)
@@ -83,7 +88,9 @@ def router(runner: RequestRunner[Store], *, region: str | None) -> APIRouter:
         read_after(answer, token)
         return answer
 
-    @api.delete("/images/{image_id}/members", response_model=RemovedMembers)
+    @api.delete(
+        "/images/{image_id}/members", response_model=RemovedMembers, openapi_extra=ANSWERS_TOKEN
+    )
     async def remove_all_members(
         tenant: CurrentTenant, language: RequestLanguage, image_id: UUID, response: Response
     ) -> RemovedMembers:

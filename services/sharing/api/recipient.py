@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from services.common.auth import CurrentTenant
+from services.common.consistency import ANSWERS_TOKEN
 from services.common.cursors import decode_time_cursor, encode_cursor
 from services.common.http import RequestLanguage, problem_responses
 from services.common.requests import RequestRunner
@@ -47,7 +48,12 @@ def router(runner: RequestRunner[Store]) -> APIRouter:
         )
 
     # An image named that was never offered to the caller: 404 `offer_not_found`.
-    @api.post("/accept", response_model=AnswerResults, responses=problem_responses(404))
+    @api.post(
+        "/accept",
+        response_model=AnswerResults,
+        responses=problem_responses(404),
+        openapi_extra=ANSWERS_TOKEN,
+    )
     async def accept(
         tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest, response: Response
     ) -> AnswerResults:
@@ -59,7 +65,12 @@ def router(runner: RequestRunner[Store]) -> APIRouter:
         read_after(response, token)
         return AnswerResults(results=[AnswerResultView.of(r, language) for r in results])
 
-    @api.post("/reject", response_model=AnswerResults, responses=problem_responses(404))
+    @api.post(
+        "/reject",
+        response_model=AnswerResults,
+        responses=problem_responses(404),
+        openapi_extra=ANSWERS_TOKEN,
+    )
     async def reject(
         tenant: CurrentTenant, language: RequestLanguage, request: AnswerRequest, response: Response
     ) -> AnswerResults:
