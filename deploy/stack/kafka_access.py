@@ -245,21 +245,19 @@ def apply_acls(
         futures = client.create_acls([_binding(acl) for acl in missing])
         _wait_all(futures, "could not create ACLs", timeout_s)
     if stale:
-        filters = [
-            AclBindingFilter(
-                b.restype,
-                b.name,
-                b.resource_pattern_type,
-                b.principal,
-                b.host,
-                b.operation,
-                b.permission_type,
-            )
-            for b in stale
-        ]
+        filters = [_exactly(b) for b in stale]
         _wait_all(client.delete_acls(filters), "could not delete stale ACLs", timeout_s)
     _wait_effective(bootstrap, admin, target, resources, timeout_s)
     return missing, sorted(acl for b in stale if (acl := as_acl[b]) is not None)
+
+
+def _exactly(binding: AclBinding) -> AclBindingFilter:
+    """A filter that matches this one binding and no other."""
+    b = binding
+    return AclBindingFilter(
+        b.restype, b.name, b.resource_pattern_type, b.principal, b.host, b.operation,
+        b.permission_type,
+    )  # fmt: skip
 
 
 def _wait_effective(
@@ -283,18 +281,7 @@ def delete_acls(
     bootstrap: str, admin: KafkaCredentials, acls: Iterable[Acl], timeout_s: float = 30.0
 ) -> None:
     """Remove these bindings (test teardown of a prefix on a shared broker)."""
-    filters = [
-        AclBindingFilter(
-            b.restype,
-            b.name,
-            b.resource_pattern_type,
-            b.principal,
-            b.host,
-            b.operation,
-            b.permission_type,
-        )
-        for b in (_binding(acl) for acl in acls)
-    ]
+    filters = [_exactly(_binding(acl)) for acl in acls]
     if filters:
         client = _admin(bootstrap, admin)
         _wait_all(client.delete_acls(filters), "could not delete ACLs", timeout_s)
