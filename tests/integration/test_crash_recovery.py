@@ -50,6 +50,13 @@ async def announce_seeded_public_images(stack: TestStack, catalog: ServiceProces
     catalog.stop()
 
 
+async def all_registered(stack: TestStack, image_ids: list[UUID]) -> bool:
+    """Whether the catalog has a row for every one of these images."""
+    sql = "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])"
+    count = await fetch_value(stack.dsns["catalog"], "catalog", sql, image_ids)
+    return count == len(image_ids)
+
+
 async def image_status(stack: TestStack, image_id: UUID) -> object:
     return await fetch_value(
         stack.dsns["catalog"],
@@ -152,16 +159,7 @@ async def test_a_restarted_consumer_processes_its_whole_backlog(
 
         catalog.start().wait_healthy()
 
-        async def registered() -> bool:
-            count = await fetch_value(
-                deployment.dsns["catalog"],
-                "catalog",
-                "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])",
-                backlog,
-            )
-            return count == len(backlog)
-
-        await eventually(registered, timeout=120)
+        await eventually(lambda: all_registered(deployment, backlog), timeout=120)
 
 
 async def test_capture_killed_after_publishing_before_commit_finishes_once(
@@ -217,16 +215,7 @@ async def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles_an_effect(
         assert "failpoint.crash" in catalog.log_tail()
         catalog.start().wait_healthy()
 
-        async def registered() -> bool:
-            count = await fetch_value(
-                deployment.dsns["catalog"],
-                "catalog",
-                "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])",
-                backlog,
-            )
-            return count == len(backlog)
-
-        await eventually(registered, timeout=90)
+        await eventually(lambda: all_registered(deployment, backlog), timeout=90)
         accepted = await bus.read("CaptureAccepted", lambda rs: len(rs) >= len(backlog))
     by_image: dict[str, set[str]] = {}
     for r in accepted:
@@ -269,16 +258,7 @@ async def test_a_consumer_stopped_mid_batch_loses_nothing_and_doubles_nothing(
 
         catalog.start().wait_healthy()
 
-        async def registered() -> bool:
-            count = await fetch_value(
-                deployment.dsns["catalog"],
-                "catalog",
-                "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])",
-                backlog,
-            )
-            return count == len(backlog)
-
-        await eventually(registered, timeout=90)
+        await eventually(lambda: all_registered(deployment, backlog), timeout=90)
 
         def seen() -> float:
             return catalog.metric("ims_events_handled_total") + catalog.metric(
@@ -322,16 +302,7 @@ async def test_a_consumer_killed_while_its_backlog_grows_resumes_without_skippin
         await produce(images[50:])  # the backlog grows while it is down
         catalog.start().wait_healthy()
 
-        async def registered() -> bool:
-            count = await fetch_value(
-                deployment.dsns["catalog"],
-                "catalog",
-                "SELECT count(*) FROM images WHERE image_id = ANY($1::uuid[])",
-                images,
-            )
-            return count == len(images)
-
-        await eventually(registered, timeout=180)
+        await eventually(lambda: all_registered(deployment, images), timeout=180)
         accepted = await bus.read(
             "CaptureAccepted", lambda rs: len({r.key for r in rs}) >= len(images)
         )
